@@ -1,0 +1,52 @@
+# Two commands do all set-up: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: setup run test test-unit lint format bench check-report clean dag
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+## Run the bundled review from data/raw/ to results/.
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+## Unit, property, reference and end-to-end tests (no R needed).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src workflow tests
+	$(BIN)/ruff format --check src workflow tests
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src workflow tests
+	$(BIN)/ruff format src workflow tests
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+## Speed and memory targets (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pooling.py
+
+## Regenerate the metafor reference fixtures (needs R with metafor).
+fixtures:
+	Rscript tests/reference/make_fixtures.R
+
+clean:
+	rm -rf results/* data/processed/* logs .snakemake
+	touch results/.gitkeep data/processed/.gitkeep

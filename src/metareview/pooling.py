@@ -1,0 +1,245 @@
+"""Random-effects and common-effect pooling of one analysis (k studies).
+
+The weighted least-squares fits use :class:`statsmodels.regression.linear_model.WLS`; tau²
+comes from :mod:`metareview.tau2`. Definitions follow the data contract and agree with
+``metafor::rma`` (see ``tests/reference``), with one deliberate difference: the prediction
+interval uses t(k − 2) (Higgins, Thompson & Spiegelhalter 2009; R's meta and the Cochrane
+Handbook) where metafor's default uses z.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import optimize, stats
+
+from metareview.tau2 import TAU2_METHODS, estimate_tau2, residual_q
+
+CI_METHODS = ("z", "hksj")
+
+
+@dataclass(frozen=True)
+class WeightedFit:
+    """Coefficients of a weighted least-squares fit at a fixed tau²."""
+
+    beta: np.ndarray
+    se_z: np.ndarray  # sqrt(diag((XᵀWX)⁻¹)): the model-based SE
+    se_hksj: np.ndarray  # Knapp–Hartung: se_z · sqrt(RSS_w / (k − p)), not truncated
+    weights: np.ndarray  # 1 / (vi + tau2)
+    df_resid: int
+
+
+def weighted_fit(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, tau2: float) -> WeightedFit:
+    """Fit yi = Xβ with weights 1/(vi + tau2) by statsmodels WLS.
+
+    statsmodels' ``normalized_cov_params`` is (XᵀWX)⁻¹ and its ``scale`` is the weighted
+    residual mean square, i.e. exactly the Knapp–Hartung factor.
+    """
+    w = 1.0 / (np.asarray(vi, dtype=float) + tau2)
+    res = sm.WLS(np.asarray(yi, dtype=float), X, weights=w).fit()
+    cov = np.asarray(res.normalized_cov_params)
+    se_z = np.sqrt(np.diag(cov))
+    k, p = X.shape
+    scale = float(res.scale) if k > p else np.nan
+    return WeightedFit(
+        beta=np.asarray(res.params, dtype=float),
+        se_z=se_z,
+        se_hksj=se_z * np.sqrt(scale),
+        weights=w,
+        df_resid=k - p,
+    )
+
+
+def wald_interval(
+    estimate: float, se: float, level: float, df: float | None = None
+) -> tuple[float, float, float]:
+    """Two-sided CI and p-value, normal (``df=None``) or t with ``df`` degrees of freedom."""
+    dist = stats.norm if df is None else stats.t(df)
+    crit = float(dist.ppf(0.5 + level / 2))
+    if se == 0.0:
+        p = 1.0 if estimate == 0.0 else 0.0
+    else:
+        p = float(2 * dist.sf(abs(estimate / se)))
+    return estimate - crit * se, estimate + crit * se, p
+
+
+def typical_variance(vi: np.ndarray) -> float:
+    """Higgins–Thompson typical within-study variance (k−1)Σw / ((Σw)² − Σw²), w = 1/vi."""
+    w = 1.0 / vi
+    return (w.size - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
+
+
+def q_profile_ci(yi: np.ndarray, vi: np.ndarray, level: float) -> tuple[float, float]:
+    """Q-profile confidence interval for tau² (Viechtbauer 2007), as ``metafor::confint``.
+
+    Bounds that fall below zero are truncated at zero.
+    """
+    X = np.ones((yi.size, 1))
+    df = yi.size - 1
+    alpha = 1 - level
+
+    def bound(quantile: float) -> float:
+        target = stats.chi2.ppf(quantile, df)
+        q0 = residual_q(yi, vi, X, 0.0)
+        if q0 <= target:
+            return 0.0
+        upper = max(1.0, float(np.var(yi)) * 10)
+        while residual_q(yi, vi, X, upper) > target:
+            upper *= 10
+        return float(
+            optimize.brentq(
+                lambda t: residual_q(yi, vi, X, t) - target,
+                0.0,
+                upper,
+                xtol=1e-14,
+                rtol=4 * np.finfo(float).eps,
+            )
+        )
+
+    return bound(1 - alpha / 2), bound(alpha / 2)
+
+
+@dataclass(frozen=True)
+class PooledResult:
+    """One row of ``results/pooled.csv`` (contract columns) plus study weights."""
+
+    k: int
+    measure: str
+    tau2_method: str
+    ci_method: str
+    level: float
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    pi_low: float
+    pi_high: float
+    tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    i2_ci_low: float
+    i2_ci_high: float
+    h2: float
+    q: float
+    q_df: int
+    q_p: float
+    fe_estimate: float
+    fe_se: float
+    fe_ci_low: float
+    fe_ci_high: float
+    tau2_iterations: int = 0
+    note: str = ""
+    weights: tuple[float, ...] = field(default=(), repr=False)  # random-effects weights, %
+
+    def to_dict(self) -> dict:
+        """Contract columns (and extras) as a flat dict; weights are left out."""
+        row = asdict(self)
+        row.pop("weights")
+        return row
+
+
+NAN = float("nan")
+
+
+def pool(
+    yi,
+    vi,
+    *,
+    measure: str = "",
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+) -> PooledResult:
+    """Pool k effect sizes with a random-effects model and a common-effect model.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes (ratio measures on the log scale) and sampling variances (> 0).
+    measure : str
+        Label carried into the result.
+    tau2_method : {"DL", "REML", "PM", "ML", "HE", "SJ", "HS", "EB"}
+    ci_method : {"z", "hksj"}
+        ``hksj``: Knapp–Hartung SE (not truncated) with t(k − 1), as ``test="knha"``.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    PooledResult
+        Degenerate cases: k = 1 reports the study's own estimate with a z-interval (no tau²,
+        I², Q-test or PI; ``ci_method`` says ``z``); k = 2 is pooled without a PI.
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    k = yi.size
+    if tau2_method not in TAU2_METHODS:
+        raise ValueError(f"tau2_method {tau2_method!r} is not one of {TAU2_METHODS}")
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method {ci_method!r} is not one of {CI_METHODS}")
+    if k == 0:
+        raise ValueError("cannot pool zero studies")
+    if not (np.all(np.isfinite(yi)) and np.all(np.isfinite(vi)) and np.all(vi > 0)):
+        raise ValueError("effect sizes must be finite and variances finite and positive")
+
+    X = np.ones((k, 1))
+    fe = weighted_fit(yi, vi, X, 0.0)
+    fe_est, fe_se = float(fe.beta[0]), float(fe.se_z[0])
+    fe_low, fe_high, _ = wald_interval(fe_est, fe_se, level)
+
+    if k == 1:
+        return PooledResult(
+            k=1, measure=measure, tau2_method=tau2_method, ci_method="z", level=level,
+            estimate=fe_est, se=fe_se, ci_low=fe_low, ci_high=fe_high,
+            p_value=wald_interval(fe_est, fe_se, level)[2],
+            pi_low=NAN, pi_high=NAN, tau2=NAN, tau2_ci_low=NAN, tau2_ci_high=NAN,
+            i2=NAN, i2_ci_low=NAN, i2_ci_high=NAN, h2=NAN, q=0.0, q_df=0, q_p=NAN,
+            fe_estimate=fe_est, fe_se=fe_se, fe_ci_low=fe_low, fe_ci_high=fe_high,
+            note="k = 1: single study, not pooled", weights=(100.0,),
+        )  # fmt: skip
+
+    fit = estimate_tau2(yi, vi, X, tau2_method)
+    tau2 = fit.tau2
+    re = weighted_fit(yi, vi, X, tau2)
+    est = float(re.beta[0])
+    if ci_method == "hksj":
+        se, df = float(re.se_hksj[0]), k - 1
+    else:
+        se, df = float(re.se_z[0]), None
+    ci_low, ci_high, p_value = wald_interval(est, se, level, df)
+
+    q = residual_q(yi, vi, X, 0.0)
+    q_df = k - 1
+    s2 = typical_variance(vi)
+    tau2_low, tau2_high = q_profile_ci(yi, vi, level)
+
+    def i2_of(t: float) -> float:
+        return 100 * t / (t + s2)
+
+    if k >= 3:
+        crit = float(stats.t.ppf(0.5 + level / 2, k - 2))
+        half = crit * np.sqrt(tau2 + se**2)
+        pi_low, pi_high = est - half, est + half
+        note = ""
+    else:
+        pi_low = pi_high = NAN
+        note = "k = 2: no prediction interval"
+    if not fit.converged:
+        note = f"{note}; tau2 did not converge".lstrip("; ")
+
+    return PooledResult(
+        k=k, measure=measure, tau2_method=tau2_method, ci_method=ci_method, level=level,
+        estimate=est, se=se, ci_low=ci_low, ci_high=ci_high, p_value=p_value,
+        pi_low=pi_low, pi_high=pi_high,
+        tau2=tau2, tau2_ci_low=tau2_low, tau2_ci_high=tau2_high,
+        i2=i2_of(tau2), i2_ci_low=i2_of(tau2_low), i2_ci_high=i2_of(tau2_high),
+        h2=(tau2 + s2) / s2,
+        q=q, q_df=q_df, q_p=float(stats.chi2.sf(q, q_df)),
+        fe_estimate=fe_est, fe_se=fe_se, fe_ci_low=fe_low, fe_ci_high=fe_high,
+        tau2_iterations=fit.iterations, note=note,
+        weights=tuple(100 * re.weights / re.weights.sum()),
+    )  # fmt: skip
