@@ -1,0 +1,28 @@
+# Ketamine for chronic pain: a meta-analysis per condition.
+# This file only wires; the statistics live in src/metareview/ (see README.md).
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+if Path("config.yaml").exists():
+
+    configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/effect_sizes.smk"
+include: "workflow/rules/pool.smk"
+
+
+rule all:
+    input:
+        "data/processed/effect_sizes.csv",
+        "results/pooled.csv",
+        "results/provenance.json",
+    default_target: True

@@ -1,0 +1,32 @@
+# Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
+import sys
+
+from metareview.config import check_config_columns, validate_config
+from metareview.io import load_inputs
+from metareview.validation import InputError
+
+try:
+    _validated = validate_config(dict(config))
+    config.clear()
+    config.update(_validated)
+    RAW = load_inputs(".", config["conditions"])
+    check_config_columns(config, RAW.studies)
+except InputError as error:
+    sys.exit(str(error))
+
+CONDITIONS = sorted(RAW.outcomes["condition"].unique())
+
+
+def raw_outcome_files(wildcards=None):
+    """The condition tables this run analyses."""
+    return [f"data/raw/outcomes/{condition}.csv" for condition in CONDITIONS]
+
+
+def raw_input_files(wildcards=None):
+    """Every raw input and the config, for provenance checksums."""
+    files = ["data/raw/studies.csv", *raw_outcome_files()]
+    if Path("data/raw/reviews.csv").exists():
+        files.append("data/raw/reviews.csv")
+    if Path("config.yaml").exists():
+        files.append("config.yaml")
+    return files

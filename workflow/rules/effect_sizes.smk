@@ -1,0 +1,17 @@
+rule compute_effect_sizes:
+    input:
+        studies="data/raw/studies.csv",
+        outcomes=raw_outcome_files,
+    output:
+        "data/processed/effect_sizes.csv",
+    params:
+        conditions=CONDITIONS,
+        measure_continuous=config["measure"]["continuous"],
+        measure_binary=config["measure"]["binary"],
+        harmonize_scale_to=config["harmonize_scale_to"],
+        crossover_correlation=config["crossover_correlation"],
+        level=config["level"],
+    log:
+        "logs/compute_effect_sizes.log",
+    script:
+        "../scripts/compute_effect_sizes.py"

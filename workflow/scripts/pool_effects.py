@@ -1,0 +1,25 @@
+"""Entry point of rule pool_effects: effect_sizes.csv → results/pooled.csv."""
+
+import logging
+
+import pandas as pd
+
+from metareview.analyses import pool_analyses
+from metareview.outputs import write_csv
+
+
+def main(smk) -> None:
+    logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
+    effects = pd.read_csv(smk.input[0])
+    pooled = pool_analyses(
+        effects,
+        tau2_method=smk.params.tau2_method,
+        ci_method=smk.params.ci_method,
+        level=smk.params.level,
+    )
+    logging.info("%d analyses pooled", len(pooled))
+    write_csv(pooled, smk.output[0])
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821  (injected by Snakemake)
