@@ -1,0 +1,315 @@
+"""Small-study effects: Egger's regression test, Begg's rank test and trim-and-fill.
+
+Each function takes the effect sizes ``yi`` and sampling variances ``vi`` of one analysis and
+reproduces one ``metafor`` function:
+
+- :func:`egger_test` — ``regtest(res, model="lm")`` (classic Egger: weighted regression of yi on
+  its standard error with multiplicative dispersion);
+- :func:`rank_test` — ``ranktest(res)`` (Begg and Mazumdar's Kendall's tau, exact p-value when
+  there are no ties, as ``cor.test(..., method="kendall", exact=TRUE)``);
+- :func:`trim_and_fill` — ``trimfill(res, test=res$test)`` with the L0 estimator.
+
+:func:`small_study_tests` combines them into one row of ``results/small_study.csv``. They are
+validated against metafor 3.8-1 on ``dat.bcg`` and the ``sens`` reference case
+(``tests/unit/test_small_study.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import stats
+
+from metareview.pooling import pool, weighted_fit
+from metareview.tau2 import estimate_tau2
+
+#: Fewer studies than this and the tests have too little power to rule out small-study effects
+#: (Cochrane Handbook §13.3.5.4); the row is still computed but flagged ``underpowered``.
+MIN_STUDIES_FOR_POWER = 10
+#: The tests need at least this many studies (Egger's regression has k − 2 residual df).
+MIN_STUDIES = 3
+#: R's exact Kendall distribution counts permutations in doubles, which overflow past 170!;
+#: metafor then falls back to the normal approximation (metafor ≥ 4.0).
+MAX_EXACT_KENDALL = 170
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """A test statistic with its p-value; ``note`` says why they are NaN when they are."""
+
+    statistic: float
+    p_value: float
+    df: float = NAN
+    note: str = ""
+
+
+def egger_test(yi, vi) -> TestResult:
+    """Classic Egger test: WLS of yi on [1, sqrt(vi)] with weights 1/vi, t-test of the slope.
+
+    The slope's standard error uses the weighted residual mean square (multiplicative
+    dispersion), so the test is a t-test with k − 2 degrees of freedom, exactly as
+    ``metafor::regtest(model="lm")``.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is the t value; NaN with a note when all variances are equal (the
+        predictor is collinear with the intercept) or the fit is perfect.
+    """
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    k = yi.size
+    if k < MIN_STUDIES:
+        return TestResult(NAN, NAN, note=f"k = {k}: Egger's test needs at least 3 studies")
+    sei = np.sqrt(vi)
+    if np.ptp(sei) == 0.0:
+        return TestResult(NAN, NAN, note="all standard errors are equal: Egger's test undefined")
+    res = sm.WLS(yi, np.column_stack([np.ones(k), sei]), weights=1.0 / vi).fit()
+    if not res.scale > 0.0:
+        return TestResult(NAN, NAN, k - 2, note="perfect fit: Egger's t undefined")
+    t = float(res.params[1] / res.bse[1])
+    return TestResult(t, float(2 * stats.t.sf(abs(t), k - 2)), k - 2)
+
+
+def kendall_tau_b(x, y) -> float:
+    """Kendall's tau-b (as R's ``cor(x, y, method="kendall")``); NaN if x or y is constant."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    sx = np.sign(x[:, None] - x[None, :])
+    sy = np.sign(y[:, None] - y[None, :])
+    iu = np.triu_indices(x.size, 1)
+    s = float(np.sum(sx[iu] * sy[iu]))
+    denom = np.sqrt(float(np.sum(sx[iu] != 0)) * float(np.sum(sy[iu] != 0)))
+    return s / denom if denom > 0 else NAN
+
+
+def _kendall_null_pmf(n: int) -> np.ndarray:
+    """Null distribution of the number of concordant pairs among n untied observations."""
+    pmf = np.ones(1)
+    for i in range(2, n + 1):
+        # adding the i-th element adds 0..i-1 concordant pairs, each equally likely
+        pmf = np.convolve(pmf, np.full(i, 1.0 / i))
+    return pmf
+
+
+def _tie_sizes(x: np.ndarray) -> np.ndarray:
+    _, counts = np.unique(x, return_counts=True)
+    return counts[counts > 1].astype(float)
+
+
+def kendall_p_value(x, y, tau: float) -> float:
+    """Two-sided p-value of Kendall's tau, following R's ``cor.test(method="kendall",
+    exact=TRUE)``: the exact null distribution when there are no ties (and n ≤ 170), else the
+    normal approximation with R's tie-corrected variance and no continuity correction.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = x.size
+    ties = min(np.unique(x).size, np.unique(y).size) < n
+    if not ties and n <= MAX_EXACT_KENDALL:
+        n_pairs = n * (n - 1) // 2
+        q = int(np.round((tau + 1) * n * (n - 1) / 4))
+        pmf = _kendall_null_pmf(n)
+        # the null distribution is symmetric: P(T >= q) = P(T <= n_pairs - q)
+        tail = pmf[: n_pairs - q + 1].sum() if q > n_pairs / 2 else pmf[: q + 1].sum()
+        return float(min(2 * tail, 1.0))
+    tx, ty = _tie_sizes(x), _tie_sizes(y)
+    t0 = n * (n - 1) / 2
+    t1 = np.sum(tx * (tx - 1)) / 2
+    t2 = np.sum(ty * (ty - 1)) / 2
+    s = tau * np.sqrt((t0 - t1) * (t0 - t2))
+    v0 = n * (n - 1) * (2 * n + 5)
+    vt = np.sum(tx * (tx - 1) * (2 * tx + 5))
+    vu = np.sum(ty * (ty - 1) * (2 * ty + 5))
+    v1 = np.sum(tx * (tx - 1)) * np.sum(ty * (ty - 1))
+    v2 = np.sum(tx * (tx - 1) * (tx - 2)) * np.sum(ty * (ty - 1) * (ty - 2))
+    var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
+    return float(2 * stats.norm.sf(abs(s / np.sqrt(var_s))))
+
+
+def rank_test(yi, vi) -> TestResult:
+    """Begg and Mazumdar's rank correlation test, as ``metafor::ranktest``.
+
+    Kendall's tau between the standardized deviates (yi − θ_FE) / sqrt(vi − v_FE), with θ_FE the
+    common-effect estimate and v_FE = 1/Σ(1/vi) its variance, and the variances vi.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is Kendall's tau-b; NaN with a note when all variances are equal.
+    """
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    k = yi.size
+    if k < MIN_STUDIES:
+        return TestResult(NAN, NAN, note=f"k = {k}: the rank test needs at least 3 studies")
+    wi = 1.0 / vi
+    theta = float(np.sum(wi * yi) / np.sum(wi))
+    yi_star = (yi - theta) / np.sqrt(vi - 1.0 / np.sum(wi))
+    tau = kendall_tau_b(yi_star, vi)
+    if np.isnan(tau):
+        return TestResult(NAN, NAN, note="all variances (or all effects) are equal: tau undefined")
+    return TestResult(tau, kendall_p_value(yi_star, vi, tau))
+
+
+@dataclass(frozen=True)
+class TrimFillResult:
+    """Duval & Tweedie trim-and-fill (L0) and the random-effects fit of the filled data."""
+
+    k0: int
+    side: str  # "left" or "right": the side on which studies are imputed
+    se_k0: float
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    tau2: float
+    filled_yi: tuple[float, ...]
+    filled_vi: tuple[float, ...]
+    iterations: int
+    note: str = ""
+
+
+def _intercept(yi: np.ndarray, vi: np.ndarray, tau2_method: str) -> float:
+    """Random-effects estimate of an intercept-only model (one study: the study itself)."""
+    X = np.ones((yi.size, 1))
+    tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2 if yi.size > 1 else 0.0
+    return float(weighted_fit(yi, vi, X, tau2).beta[0])
+
+
+def estimate_side(yi, vi, tau2_method: str) -> str:
+    """Side with the missing studies, as metafor: the sign of the slope of a mixed-effects
+    meta-regression of yi on sqrt(vi) (tau² by ``tau2_method``); a negative slope means
+    studies are missing on the right."""
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    X = np.column_stack([np.ones(yi.size), np.sqrt(vi)])
+    tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2
+    return "right" if weighted_fit(yi, vi, X, tau2).beta[1] < 0 else "left"
+
+
+def trim_and_fill(
+    yi,
+    vi,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    side: str | None = None,
+    max_iter: int = 100,
+) -> TrimFillResult:
+    """Trim-and-fill with the L0 estimator, exactly as ``metafor::trimfill.rma.uni``.
+
+    The studies are flipped if the missing side is ``right``, sorted by effect (stable), and the
+    intercept is re-estimated on the k − k0 smallest effects until k0 stops changing:
+    k0 = round((4·S_r − k(k + 1)) / (2k − 1)), with S_r the sum of the positive signed ranks of
+    the centred effects (ties ranked first-come). The k0 most extreme studies are then mirrored
+    around the last intercept and the filled data are pooled with ``tau2_method``, ``ci_method``
+    and ``level``.
+
+    Notes
+    -----
+    metafor fits the filled data with its default ``test="z"`` unless ``test`` is passed through
+    ``...``; here the filled fit always follows ``ci_method``, which equals
+    ``trimfill(res, test=res$test)``. With k0 = 0 the result is the original model, as in
+    metafor.
+    """
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    k = yi.size
+    if k < MIN_STUDIES:
+        raise ValueError(f"trim-and-fill needs at least {MIN_STUDIES} studies; got {k}")
+    if side is None:
+        side = estimate_side(yi, vi, tau2_method)
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    sign = -1.0 if side == "right" else 1.0
+    order = np.argsort(sign * yi, kind="stable")
+    ys, vs = sign * yi[order], vi[order]
+
+    k0, k0_prev, iterations = 0, -1, 0
+    while k0 != k0_prev:
+        k0_prev = k0
+        iterations += 1
+        if iterations > max_iter:
+            raise RuntimeError("trim-and-fill did not converge")
+        beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method)
+        centred = ys - beta
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
+        signed = np.sign(centred) * ranks
+        s_r = float(signed[signed > 0].sum())
+        k0_raw = (4 * s_r - k * (k + 1)) / (2 * k - 1)
+        var_sr = (
+            k * (k + 1) * (2 * k + 1) + 10 * k0_raw**3 + 27 * k0_raw**2 + 17 * k0_raw
+            - 18 * k * k0_raw**2 - 18 * k * k0_raw + 6 * k**2 * k0_raw
+        ) / 24  # fmt: skip
+        se_k0 = max(0.0, 4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else NAN
+        k0 = max(0, int(np.round(k0_raw)))
+
+    # mirror the k0 largest (flipped) effects around the final intercept, in the original scale
+    filled_yi = sign * (2 * beta - ys[k - k0 :])
+    filled_vi = vs[k - k0 :]
+    fit = pool(
+        np.concatenate([yi, filled_yi]),
+        np.concatenate([vi, filled_vi]),
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+    )
+    return TrimFillResult(
+        k0=k0, side=side, se_k0=float(se_k0),
+        estimate=fit.estimate, se=fit.se, ci_low=fit.ci_low, ci_high=fit.ci_high,
+        p_value=fit.p_value, tau2=fit.tau2,
+        filled_yi=tuple(float(v) for v in filled_yi),
+        filled_vi=tuple(float(v) for v in filled_vi),
+        iterations=iterations, note=fit.note,
+    )  # fmt: skip
+
+
+def small_study_tests(
+    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+) -> dict | None:
+    """One row of ``results/small_study.csv`` for an analysis, or ``None`` when k < 3.
+
+    Returns
+    -------
+    dict or None
+        ``k, egger_t, egger_df, egger_p, begg_tau, begg_p, trimfill_k0, trimfill_side,
+        trimfill_estimate, trimfill_ci_low, trimfill_ci_high, underpowered, note`` plus the
+        filled studies under ``filled`` (a list of ``(yi, vi)`` pairs, not a table column).
+    """
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    k = yi.size
+    if k < MIN_STUDIES:
+        return None
+    notes = []
+    egger = egger_test(yi, vi)
+    begg = rank_test(yi, vi)
+    notes += [egger.note, begg.note]
+    row = {
+        "k": k,
+        "egger_t": egger.statistic, "egger_df": egger.df, "egger_p": egger.p_value,
+        "begg_tau": begg.statistic, "begg_p": begg.p_value,
+    }  # fmt: skip
+    if np.ptp(vi) == 0.0:
+        notes.append("all variances are equal: trim-and-fill side undefined")
+        row |= dict.fromkeys(
+            ["trimfill_k0", "trimfill_side", "trimfill_estimate", "trimfill_ci_low",
+             "trimfill_ci_high"], NAN,
+        )  # fmt: skip
+        row["trimfill_side"] = ""
+        filled = []
+    else:
+        tf = trim_and_fill(yi, vi, tau2_method=tau2_method, ci_method=ci_method, level=level)
+        notes.append(tf.note)
+        row |= {
+            "trimfill_k0": tf.k0, "trimfill_side": tf.side, "trimfill_estimate": tf.estimate,
+            "trimfill_ci_low": tf.ci_low, "trimfill_ci_high": tf.ci_high,
+        }  # fmt: skip
+        filled = list(zip(tf.filled_yi, tf.filled_vi, strict=True))
+    underpowered = k < MIN_STUDIES_FOR_POWER
+    if underpowered:
+        notes.append(f"k = {k} < {MIN_STUDIES_FOR_POWER}: tests underpowered")
+    row["underpowered"] = underpowered
+    row["note"] = "; ".join(n for n in notes if n)
+    row["filled"] = filled
+    return row
