@@ -27,14 +27,20 @@ def pool_analyses(
     rows = []
     for (condition, outcome, timepoint, measure), group in included_groups(effects):
         result = pool(
-            group["yi"].to_numpy(float), group["vi"].to_numpy(float), measure=measure,
-            tau2_method=tau2_method, ci_method=ci_method, level=level,
-        )  # fmt: skip
+            group["yi"].to_numpy(float),
+            group["vi"].to_numpy(float),
+            measure=measure,
+            tau2_method=tau2_method,
+            ci_method=ci_method,
+            level=level,
+        )
         row = result.to_dict()
         row.update(
-            condition=condition, outcome=outcome, timepoint_weeks=timepoint,
+            condition=condition,
+            outcome=outcome,
+            timepoint_weeks=timepoint,
             higher_is_better=bool(group["higher_is_better"].astype(bool).any()),
             analysis_id=analysis_id(condition, outcome, timepoint),
-        )  # fmt: skip
+        )
         rows.append(row)
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)

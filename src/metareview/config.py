@@ -46,7 +46,9 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
             hint = difflib.get_close_matches(name, allowed, n=1)
             tip = f" (did you mean '{hint[0]}'?)" if hint else ""
             where = f"{key}.{name}" if error.absolute_path else name
-            parts.append(f"key '{where}' is not a known setting{tip}; known keys: {', '.join(allowed)}")
+            parts.append(
+                f"key '{where}' is not a known setting{tip}; known keys: {', '.join(allowed)}"
+            )
         return "; ".join(parts)
     allowed = ""
     if "enum" in spec:
@@ -88,19 +90,29 @@ def check_config_columns(config: dict, studies: pd.DataFrame, source: str = CONF
         for name in config.get(key, []):
             if name not in columns:
                 problems.append(
-                    Problem(source, None, None,
-                            f"key '{key}': value '{name}' is not a column of data/raw/studies.csv; "
-                            f"allowed: {', '.join(columns)}")
-                )  # fmt: skip
-            elif key == "moderators":
+                    Problem(
+                        source,
+                        None,
+                        None,
+                        f"key '{key}': value '{name}' is not a column of data/raw/studies.csv;"
+                        " "
+                        f"allowed: {', '.join(columns)}",
+                    )
+                )
+            elif key == "moderators" and not pd.api.types.is_numeric_dtype(studies[name]):
                 values = pd.to_numeric(studies[name].replace("", None), errors="coerce")
                 bad = studies[name][values.isna() & studies[name].astype(str).ne("")]
                 if not bad.empty:
                     line = int(bad.index[0]) + 2
                     problems.append(
-                        Problem("data/raw/studies.csv", line, name,
-                                f"moderator column must be numeric (got '{bad.iloc[0]}'; listed in "
-                                f"config key 'moderators')")
-                    )  # fmt: skip
+                        Problem(
+                            "data/raw/studies.csv",
+                            line,
+                            name,
+                            f"moderator column must be numeric (got '{bad.iloc[0]}';"
+                            " listed in "
+                            f"config key 'moderators')",
+                        )
+                    )
     if problems:
         raise InputError(problems)

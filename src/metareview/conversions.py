@@ -61,9 +61,12 @@ def fivenum_to_mean_sd(
     eta = 2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25))
     if has_iqr and has_range:
         skew = max(
-            2.65 * math.log(0.6 * n) / math.sqrt(n) * abs((minimum + maximum - 2 * median) / (maximum - minimum)),
+            2.65
+            * math.log(0.6 * n)
+            / math.sqrt(n)
+            * abs((minimum + maximum - 2 * median) / (maximum - minimum)),
             abs((q1 + q3 - 2 * median) / (q3 - q1)),
-        )  # fmt: skip
+        )
         crit = 3 / math.sqrt(n) - 40 / n**3
         w1 = 2.2 / (2.2 + n**0.75)
         w2 = 0.7 - 0.72 / n**0.55
@@ -116,5 +119,7 @@ def arm_summary(arm: dict) -> ArmSummary:
         mean, sd, source = fivenum_to_mean_sd(
             n, arm["median"], opt["q1"], opt["q3"], opt["min"], opt["max"]
         )
-        return ArmSummary(mean, sd, source, f"mean/SD from {source.replace('_', ' ')} (conv.fivenum)")
+        return ArmSummary(
+            mean, sd, source, f"mean/SD from {source.replace('_', ' ')} (conv.fivenum)"
+        )
     raise ConversionError("no usable dispersion (SD, SE, CI or median with IQR/range)")

@@ -42,7 +42,9 @@ class EffectOptions:
 
 def hedges_correction(df: float) -> float:
     """Exact small-sample correction J(m) = Γ(m/2) / (√(m/2)·Γ((m−1)/2))."""
-    return math.exp(special.gammaln(df / 2) - 0.5 * math.log(df / 2) - special.gammaln((df - 1) / 2))
+    return math.exp(
+        special.gammaln(df / 2) - 0.5 * math.log(df / 2) - special.gammaln((df - 1) / 2)
+    )
 
 
 def continuous_effect(
@@ -179,7 +181,9 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
             if options.crossover_correlation is None or kind != "continuous":
                 assumptions.append("crossover trial analysed as parallel groups")
             elif out["measure"] != "MD":
-                assumptions.append("crossover trial analysed as parallel groups (r used for MD only)")
+                assumptions.append(
+                    "crossover trial analysed as parallel groups (r used for MD only)"
+                )
         if kind == "continuous":
             _continuous_row(row, options, out, assumptions)
         elif kind == "binary":
@@ -227,9 +231,13 @@ def _continuous_row(row, options: EffectOptions, out: dict, assumptions: list) -
         yi = -yi
         out["sign_flipped"] = True
     out.update(
-        yi=yi, vi=vi, exp_mean=arms["exp"].mean, exp_sd=arms["exp"].sd,
-        ctl_mean=arms["ctl"].mean, ctl_sd=arms["ctl"].sd,
-    )  # fmt: skip
+        yi=yi,
+        vi=vi,
+        exp_mean=arms["exp"].mean,
+        exp_sd=arms["exp"].sd,
+        ctl_mean=arms["ctl"].mean,
+        ctl_sd=arms["ctl"].sd,
+    )
 
 
 def _generic_row(row, options: EffectOptions, out: dict) -> None:
@@ -244,7 +252,9 @@ def _generic_row(row, options: EffectOptions, out: dict) -> None:
         if _present(lo) and _present(hi) and not (lo == 0 and hi == options.harmonize_scale_to):
             factor = options.harmonize_scale_to / (hi - lo)
             yi, vi = yi * factor, vi * factor**2
-            out["conversions"].append(f"rescaled {lo:g}–{hi:g} to 0–{options.harmonize_scale_to:g}")
+            out["conversions"].append(
+                f"rescaled {lo:g}–{hi:g} to 0–{options.harmonize_scale_to:g}"
+            )
     if reported in ("MD", "SMD", "ROM") and row.get("higher_is_better") is True:
         yi = -yi
         out["sign_flipped"] = True

@@ -7,6 +7,8 @@ problem with its file, line and column; nothing is computed from a table that fa
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,6 @@ from metareview.validation import (
     Problem,
     check_choice,
     check_columns,
-    line_of,
     parse_bool,
     parse_number,
 )
@@ -47,19 +48,47 @@ class RawInputs:
 
 
 def read_csv_text(path: Path, display: str) -> pd.DataFrame:
-    """Read a CSV as strings (empty cells → ""), tolerating a BOM and CRLF line endings."""
+    """Read a CSV as stripped strings, tolerating a BOM and CRLF line endings.
+
+    Blank lines are skipped; ``frame.attrs["lines"]`` holds each row's line number in the
+    file (header = line 1), so messages point where an editor shows the row.
+    """
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=False
-        )
+        text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputError([Problem(display, None, None, f"not UTF-8 text ({err.reason})")]) from err
-    except pd.errors.EmptyDataError as err:
-        raise InputError([Problem(display, None, None, "the file is empty (no header)")]) from err
-    except pd.errors.ParserError as err:
-        raise InputError([Problem(display, None, None, f"not a valid CSV table: {err}")]) from err
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.map(lambda v: v.strip() if isinstance(v, str) else v)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InputError([Problem(display, None, None, "the file is empty (no header)")])
+        rows, lines, problems = [], [], []
+        start = reader.line_num + 1
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                problems.append(
+                    Problem(
+                        display,
+                        line,
+                        None,
+                        f"the row has {len(record)} fields but the header has {len(header)}",
+                    )
+                )
+                continue
+            rows.append([cell.strip() for cell in record])
+            lines.append(line)
+    except csv.Error as err:
+        raise InputError(
+            [Problem(display, reader.line_num, None, f"not a valid CSV row: {err}")]
+        ) from err
+    if problems:
+        raise InputError(problems)
+    frame = pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object)
+    frame.attrs["lines"] = lines
+    return frame
 
 
 # --- studies.csv -----------------------------------------------------------------------
@@ -75,7 +104,7 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
     seen: dict[str, int] = {}
     years, doses, sessions = [], [], []
     for i, row in frame.iterrows():
-        line = line_of(i)
+        line = frame.attrs["lines"][i]
         sid = row["study_id"]
         if not SLUG.match(sid):
             problems.append(
@@ -83,7 +112,12 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
             )
         elif sid in seen:
             problems.append(
-                Problem(file, line, "study_id", f"duplicate study_id '{sid}' (first on line {seen[sid]})")
+                Problem(
+                    file,
+                    line,
+                    "study_id",
+                    f"duplicate study_id '{sid}' (first on line {seen[sid]})",
+                )
             )
         else:
             seen[sid] = line
@@ -97,7 +131,9 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
         years.append(year)
         check_choice(row["design"], DESIGNS, file, line, "design", problems)
         if row["design"] == "":
-            problems.append(Problem(file, line, "design", f"design is empty; use one of {', '.join(DESIGNS)}"))
+            problems.append(
+                Problem(file, line, "design", f"design is empty; use one of {', '.join(DESIGNS)}")
+            )
         if "route" in frame:
             check_choice(row["route"], ROUTES, file, line, "route", problems)
         if "risk_of_bias" in frame:
@@ -111,7 +147,9 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
             problems.append(Problem(file, line, "sessions", "sessions must be a whole number ≥ 1"))
         sessions.append(n_sessions)
     typed = frame.copy()
-    typed["year"] = pd.array([int(y) if not math.isnan(y) else pd.NA for y in years], dtype="Int64")
+    typed["year"] = pd.array(
+        [int(y) if not math.isnan(y) else pd.NA for y in years], dtype="Int64"
+    )
     typed["dose_mg_kg"] = doses
     typed["sessions"] = sessions
     return typed, problems
@@ -129,9 +167,16 @@ def classify_row(row: pd.Series, design: str) -> tuple[str | None, str]:
     cont = _filled(row, CONTINUOUS_COLUMNS)
     binary = _filled(row, BINARY_COLUMNS)
     generic = _filled(row, GENERIC_COLUMNS)
-    kinds = [name for name, cols in (("continuous", cont), ("binary", binary), ("generic", generic)) if cols]
+    kinds = [
+        name
+        for name, cols in (("continuous", cont), ("binary", binary), ("generic", generic))
+        if cols
+    ]
     if len(kinds) > 1:
-        return None, f"the row fills columns of two kinds ({' and '.join(kinds)}); use one row per kind"
+        return (
+            None,
+            f"the row fills columns of two kinds ({' and '.join(kinds)}); use one row per kind",
+        )
     if not kinds:
         return None, "the row has no outcome data (continuous, binary or generic columns)"
     kind = kinds[0]
@@ -161,7 +206,10 @@ def classify_row(row: pd.Series, design: str) -> tuple[str | None, str]:
             if kind == "binary" and row.get(f"{arm}_events", "") == "":
                 missing.append(f"{arm}_events")
             if kind == "continuous" and not _arm_complete(row, arm):
-                missing.append(f"{arm}_mean with {arm}_sd/{arm}_se/{arm}_ci_low+high, or {arm}_median with quartiles/range")
+                missing.append(
+                    f"{arm}_mean with {arm}_sd/{arm}_se/{arm}_ci_low+high, "
+                    f"or {arm}_median with quartiles/range"
+                )
     if missing:
         return None, f"incomplete {kind} row: missing {', '.join(missing)}"
     return kind_out, ""
@@ -192,21 +240,35 @@ def validate_outcomes(
     kinds, hib, seen = [], [], {}
     numbers = {col: [] for col in OUTCOME_NUMERIC}
     for i, row in frame.iterrows():
-        line = line_of(i)
-        values = {col: parse_number(typed.at[i, col], file, line, col, problems) for col in OUTCOME_NUMERIC}
+        line = frame.attrs["lines"][i]
+        values = {
+            col: parse_number(typed.at[i, col], file, line, col, problems)
+            for col in OUTCOME_NUMERIC
+        }
         for col, value in values.items():
             numbers[col].append(value)
         sid = row["study_id"]
         if sid not in designs:
-            hint = f"; not in studies.csv" if SLUG.match(sid) else f"; '{sid}' is not a slug"
+            hint = "; not in studies.csv" if SLUG.match(sid) else f"; '{sid}' is not a slug"
             problems.append(Problem(file, line, "study_id", f"unknown study_id '{sid}'{hint}"))
         if not SLUG.match(row["outcome"]):
-            problems.append(Problem(file, line, "outcome", f"'{row['outcome']}' is not a slug [a-z0-9][a-z0-9_-]*"))
+            problems.append(
+                Problem(
+                    file, line, "outcome", f"'{row['outcome']}' is not a slug [a-z0-9][a-z0-9_-]*"
+                )
+            )
         if row["timepoint_weeks"] == "":
             problems.append(Problem(file, line, "timepoint_weeks", "timepoint is empty"))
         key = (sid, row["outcome"], values["timepoint_weeks"])
         if key in seen:
-            problems.append(Problem(file, line, None, f"duplicate of line {seen[key]} (same study_id, outcome and timepoint_weeks)"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    None,
+                    f"duplicate of line {seen[key]} (same study_id, outcome and timepoint_weeks)",
+                )
+            )
         else:
             seen[key] = line
         kind, reason = classify_row(row, designs.get(sid, "parallel"))
@@ -214,8 +276,12 @@ def validate_outcomes(
             problems.append(Problem(file, line, None, reason))
         kinds.append(kind)
         if "effect_measure" in row.index:
-            check_choice(row["effect_measure"], GENERIC_MEASURES, file, line, "effect_measure", problems)
-        hib.append(parse_bool(row.get("higher_is_better", ""), file, line, "higher_is_better", problems))
+            check_choice(
+                row["effect_measure"], GENERIC_MEASURES, file, line, "effect_measure", problems
+            )
+        hib.append(
+            parse_bool(row.get("higher_is_better", ""), file, line, "higher_is_better", problems)
+        )
         problems.extend(_range_checks(values, row, file, line))
     for col, vals in numbers.items():
         typed[col] = pd.array(vals, dtype="float64")
@@ -223,7 +289,7 @@ def validate_outcomes(
     typed["data_kind"] = kinds
     typed.insert(0, "condition", condition)
     typed["source_file"] = file
-    typed["source_line"] = [line_of(i) for i in range(len(frame))]
+    typed["source_line"] = frame.attrs["lines"]
     for col in OUTCOME_EXTRAS + ("effect_measure",):
         if col not in typed:
             typed[col] = ""
@@ -259,7 +325,12 @@ def _range_checks(v: dict, row: pd.Series, file: str, line: int) -> list[Problem
         lo, hi = f"{arm}_ci_low", f"{arm}_ci_high"
         if present(lo) and present(hi) and v[lo] >= v[hi]:
             bad(lo, f"CI is reversed or empty ({v[lo]:g} ≥ {v[hi]:g})")
-        if present(lo) and present(hi) and present(f"{arm}_mean") and not v[lo] <= v[f"{arm}_mean"] <= v[hi]:
+        if (
+            present(lo)
+            and present(hi)
+            and present(f"{arm}_mean")
+            and not v[lo] <= v[f"{arm}_mean"] <= v[hi]
+        ):
             bad(f"{arm}_mean", f"mean {v[f'{arm}_mean']:g} lies outside its CI")
         order = [c for c in ("min", "q1", "median", "q3", "max") if present(f"{arm}_{c}")]
         vals = [v[f"{arm}_{c}"] for c in order]
@@ -269,9 +340,15 @@ def _range_checks(v: dict, row: pd.Series, file: str, line: int) -> list[Problem
             for stat in ("mean", "median", "min", "max", "q1", "q3"):
                 col = f"{arm}_{stat}"
                 if present(col) and not v["scale_min"] <= v[col] <= v["scale_max"]:
-                    bad(col, f"{v[col]:g} lies outside the scale {v['scale_min']:g}–{v['scale_max']:g}")
+                    bad(
+                        col,
+                        f"{v[col]:g} lies outside the scale {v['scale_min']:g}–{v['scale_max']:g}",
+                    )
     if present("scale_min") != present("scale_max"):
-        bad("scale_max" if present("scale_min") else "scale_min", "give both scale_min and scale_max")
+        bad(
+            "scale_max" if present("scale_min") else "scale_min",
+            "give both scale_min and scale_max",
+        )
     elif present("scale_min") and v["scale_min"] >= v["scale_max"]:
         bad("scale_min", "scale_min must be below scale_max")
     if present("effect_se") and v["effect_se"] <= 0:
@@ -299,7 +376,9 @@ def load_inputs(root: Path | str, conditions: list[str] | None = None) -> RawInp
     studies_file = "data/raw/studies.csv"
     if not (raw / "studies.csv").is_file():
         raise InputError([Problem(studies_file, None, None, "file not found")])
-    studies, problems = validate_studies(read_csv_text(raw / "studies.csv", studies_file), studies_file)
+    studies, problems = validate_studies(
+        read_csv_text(raw / "studies.csv", studies_file), studies_file
+    )
     if problems:
         raise InputError(problems)
     designs = dict(zip(studies["study_id"], studies["design"], strict=True))
@@ -308,17 +387,27 @@ def load_inputs(root: Path | str, conditions: list[str] | None = None) -> RawInp
     available = sorted(p.stem for p in outcome_dir.glob("*.csv")) if outcome_dir.is_dir() else []
     wanted = list(conditions) if conditions else available
     if not wanted:
-        raise InputError([Problem("data/raw/outcomes/", None, None, "no <condition>.csv files found")])
+        raise InputError(
+            [Problem("data/raw/outcomes/", None, None, "no <condition>.csv files found")]
+        )
     frames = []
     for condition in wanted:
         file = f"data/raw/outcomes/{condition}.csv"
         if not SLUG.match(condition):
-            problems.append(Problem(file, None, None, f"file name '{condition}' is not a slug [a-z0-9][a-z0-9_-]*"))
+            problems.append(
+                Problem(
+                    file, None, None, f"file name '{condition}' is not a slug [a-z0-9][a-z0-9_-]*"
+                )
+            )
             continue
         if condition not in available:
-            problems.append(Problem(file, None, None, "file not found (listed in config 'conditions')"))
+            problems.append(
+                Problem(file, None, None, "file not found (listed in config 'conditions')")
+            )
             continue
-        typed, found = validate_outcomes(read_csv_text(outcome_dir / f"{condition}.csv", file), file, condition, designs)
+        typed, found = validate_outcomes(
+            read_csv_text(outcome_dir / f"{condition}.csv", file), file, condition, designs
+        )
         problems.extend(found)
         frames.append(typed)
     if problems:

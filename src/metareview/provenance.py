@@ -7,8 +7,19 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("metareview", "numpy", "pandas", "scipy", "statsmodels", "plotnine", "matplotlib",
-            "snakemake", "jsonschema", "pyyaml", "jinja2")  # fmt: skip
+PACKAGES = (
+    "metareview",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "plotnine",
+    "matplotlib",
+    "snakemake",
+    "jsonschema",
+    "pyyaml",
+    "jinja2",
+)
 
 
 def sha256(path: Path) -> str:

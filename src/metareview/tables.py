@@ -9,23 +9,79 @@ ANALYSIS_KEYS = ["condition", "outcome", "timepoint_weeks"]
 
 #: ``data/processed/effect_sizes.csv``: contract columns first, then provenance.
 EFFECT_SIZE_COLUMNS = [
-    "condition", "study_id", "outcome", "timepoint_weeks", "measure", "yi", "vi",
-    "sei", "ci_low", "ci_high", "included", "exclusion_reason",
-    "label", "year", "design", "data_kind", "higher_is_better",
-    "exp_n", "ctl_n", "exp_mean", "exp_sd", "ctl_mean", "ctl_sd", "exp_events", "ctl_events",
-    "exp_dispersion_source", "ctl_dispersion_source", "conversions", "continuity_correction",
-    "sign_flipped", "assumptions", "outcome_label", "timepoint_label",
-    "source_file", "source_line",
-]  # fmt: skip
+    "condition",
+    "study_id",
+    "outcome",
+    "timepoint_weeks",
+    "measure",
+    "yi",
+    "vi",
+    "sei",
+    "ci_low",
+    "ci_high",
+    "included",
+    "exclusion_reason",
+    "label",
+    "year",
+    "design",
+    "data_kind",
+    "higher_is_better",
+    "exp_n",
+    "ctl_n",
+    "exp_mean",
+    "exp_sd",
+    "ctl_mean",
+    "ctl_sd",
+    "exp_events",
+    "ctl_events",
+    "exp_dispersion_source",
+    "ctl_dispersion_source",
+    "conversions",
+    "continuity_correction",
+    "sign_flipped",
+    "assumptions",
+    "outcome_label",
+    "timepoint_label",
+    "source_file",
+    "source_line",
+]
 
 #: ``results/pooled.csv``: contract columns, then extras.
 POOLED_COLUMNS = [
-    "condition", "outcome", "timepoint_weeks", "measure", "tau2_method", "ci_method", "k",
-    "estimate", "se", "ci_low", "ci_high", "p_value", "pi_low", "pi_high",
-    "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2",
-    "q", "q_df", "q_p", "fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high",
-    "level", "higher_is_better", "tau2_iterations", "analysis_id", "note",
-]  # fmt: skip
+    "condition",
+    "outcome",
+    "timepoint_weeks",
+    "measure",
+    "tau2_method",
+    "ci_method",
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "i2_ci_low",
+    "i2_ci_high",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "fe_estimate",
+    "fe_se",
+    "fe_ci_low",
+    "fe_ci_high",
+    "level",
+    "higher_is_better",
+    "tau2_iterations",
+    "analysis_id",
+    "note",
+]
 
 RATIO_MEASURES = frozenset({"RR", "OR", "HR", "ROM"})
 CONTINUOUS_MEASURES = ("MD", "SMD", "ROM")
@@ -42,5 +98,5 @@ def timepoint_slug(weeks: float) -> str:
 
 
 def analysis_id(condition: str, outcome: str, timepoint_weeks: float) -> str:
-    """Stable identifier of an analysis, used for figure file names: ``crps--pain_intensity--w1``."""
+    """Stable id of an analysis, used in figure file names: ``crps--pain_intensity--w1``."""
     return f"{condition}--{outcome}--{timepoint_slug(timepoint_weeks)}"

@@ -19,13 +19,28 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 STUDY_REQUIRED = ("study_id", "label", "year", "design")
 STUDY_OPTIONAL = (
-    "route", "comparator", "dose_mg_kg", "sessions", "risk_of_bias", "doi", "pmid", "citation",
-)  # fmt: skip
+    "route",
+    "comparator",
+    "dose_mg_kg",
+    "sessions",
+    "risk_of_bias",
+    "doi",
+    "pmid",
+    "citation",
+)
 DESIGNS = ("parallel", "crossover", "single_arm")
 ROUTES = (
-    "iv", "oral", "intranasal", "im", "sc", "sublingual", "epidural", "intrathecal", "topical",
+    "iv",
+    "oral",
+    "intranasal",
+    "im",
+    "sc",
+    "sublingual",
+    "epidural",
+    "intrathecal",
+    "topical",
     "other",
-)  # fmt: skip
+)
 RISK_OF_BIAS = ("low", "some", "high")
 
 ARM_STATS = ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
@@ -35,22 +50,35 @@ BINARY_COLUMNS = ("exp_events", "ctl_events")
 N_COLUMNS = ("exp_n", "ctl_n")
 GENERIC_COLUMNS = ("effect", "effect_se", "effect_ci_low", "effect_ci_high", "effect_measure")
 OUTCOME_NUMERIC = (
-    ("timepoint_weeks",) + N_COLUMNS + CONTINUOUS_COLUMNS + BINARY_COLUMNS
+    ("timepoint_weeks",)
+    + N_COLUMNS
+    + CONTINUOUS_COLUMNS
+    + BINARY_COLUMNS
     + ("effect", "effect_se", "effect_ci_low", "effect_ci_high", "scale_min", "scale_max")
-)  # fmt: skip
+)
 OUTCOME_KNOWN = (
-    OUTCOME_REQUIRED + N_COLUMNS + CONTINUOUS_COLUMNS + BINARY_COLUMNS + GENERIC_COLUMNS
+    OUTCOME_REQUIRED
+    + N_COLUMNS
+    + CONTINUOUS_COLUMNS
+    + BINARY_COLUMNS
+    + GENERIC_COLUMNS
     + ("scale_min", "scale_max", "higher_is_better")
-)  # fmt: skip
+)
 GENERIC_MEASURES = ("MD", "SMD", "ROM", "RR", "OR", "RD", "HR")
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
 
 #: Extension columns the workflow itself understands (not part of the contract).
 OUTCOME_EXTRAS = (
-    "outcome_label", "timepoint_label", "exp_label", "ctl_label", "scale", "assumptions",
-    "source_rows", "notes",
-)  # fmt: skip
+    "outcome_label",
+    "timepoint_label",
+    "exp_label",
+    "ctl_label",
+    "scale",
+    "assumptions",
+    "source_rows",
+    "notes",
+)
 
 
 @dataclass(frozen=True)
@@ -110,14 +138,16 @@ def check_columns(
                 problems.append(
                     Problem(file, 1, col, f"unknown column; did you mean '{hint[0]}'?")
                 )
-        if columns.count(col) > 1 or re.search(r"\.\d+$", col) and col.rsplit(".", 1)[0] in columns:
+        if (
+            columns.count(col) > 1
+            or re.search(r"\.\d+$", col)
+            and col.rsplit(".", 1)[0] in columns
+        ):
             problems.append(Problem(file, 1, col, "column appears more than once"))
     return problems
 
 
-def parse_number(
-    value: str, file: str, line: int, column: str, problems: list[Problem]
-) -> float:
+def parse_number(value: str, file: str, line: int, column: str, problems: list[Problem]) -> float:
     """A finite number, or NaN for an empty cell (a problem is recorded otherwise)."""
     text = value.strip()
     if text == "" or text.upper() == "NA":
@@ -153,5 +183,7 @@ def check_choice(
     allowed = tuple(allowed)
     if value != "" and value not in allowed:
         problems.append(
-            Problem(file, line, column, f"'{value}' is not allowed; use one of {', '.join(allowed)}")
+            Problem(
+                file, line, column, f"'{value}' is not allowed; use one of {', '.join(allowed)}"
+            )
         )

@@ -1,0 +1,110 @@
+"""Pooling: degenerate cases and invariants (metafor agreement is in test_reference_metafor.py)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metareview.pooling import pool
+from metareview.tau2 import TAU2_METHODS, estimate_tau2
+
+METHODS = list(TAU2_METHODS)
+
+
+def test_k1_reports_the_study_itself():
+    r = pool([0.5], [0.04], tau2_method="REML", ci_method="hksj")
+    assert r.k == 1 and r.estimate == 0.5 and r.se == pytest.approx(0.2)
+    assert r.ci_method == "z" and r.ci_low == pytest.approx(0.5 - 1.959964 * 0.2, rel=1e-6)
+    assert np.isnan(r.tau2) and np.isnan(r.pi_low) and "k = 1" in r.note
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_k2_pools_without_prediction_interval(method):
+    r = pool([0.1, 0.6], [0.05, 0.08], tau2_method=method, ci_method="hksj")
+    assert r.k == 2 and np.isfinite(r.estimate) and np.isfinite(r.ci_low)
+    assert np.isnan(r.pi_low) and np.isnan(r.pi_high)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_identical_effects_give_zero_heterogeneity(method):
+    r = pool([0.3] * 4, [0.02, 0.05, 0.03, 0.08], tau2_method=method, ci_method="z")
+    assert r.tau2 == 0.0 and r.i2 == 0.0 and r.h2 == 1.0 and r.q == pytest.approx(0.0, abs=1e-12)
+    assert r.estimate == pytest.approx(0.3) and r.tau2_ci_low == 0.0 and r.tau2_ci_high == 0.0
+
+
+def test_hksj_identical_effects_collapse_ci_like_metafor():
+    r = pool([0.3] * 3, [0.02, 0.05, 0.03], ci_method="hksj")
+    assert r.se == pytest.approx(0.0, abs=1e-12)
+
+
+def test_dl_i2_equals_classic_formula_when_positive():
+    y, v = [0.1, 0.9, -0.4, 0.5, 1.2], [0.05, 0.04, 0.09, 0.03, 0.06]
+    r = pool(y, v, tau2_method="DL", ci_method="z")
+    assert r.i2 == pytest.approx(100 * (r.q - r.q_df) / r.q, rel=1e-10)
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="tau2_method"):
+        pool([0.1, 0.2], [0.1, 0.1], tau2_method="FOO")
+    with pytest.raises(ValueError, match="ci_method"):
+        pool([0.1, 0.2], [0.1, 0.1], ci_method="t")
+
+
+def test_pm_and_eb_solve_the_same_equation():
+    y, v = [0.1, 0.9, -0.4, 0.5, 1.2], [0.05, 0.04, 0.09, 0.03, 0.06]
+    assert estimate_tau2(y, v, method="PM").tau2 == pytest.approx(
+        estimate_tau2(y, v, method="EB").tau2, rel=1e-12
+    )
+
+
+studies = st.lists(
+    st.tuples(
+        st.floats(-3, 3, allow_nan=False, allow_infinity=False),
+        st.floats(0.005, 2.0, allow_nan=False, allow_infinity=False),
+    ),
+    min_size=2,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=studies, method=st.sampled_from(METHODS), ci=st.sampled_from(["z", "hksj"]),
+       seed=st.integers(0, 2**32 - 1))  # fmt: skip
+def test_invariants(data, method, ci, seed):
+    y = np.array([d[0] for d in data])
+    v = np.array([d[1] for d in data])
+    r = pool(y, v, tau2_method=method, ci_method=ci)
+    assert r.tau2 >= 0.0
+    assert r.ci_low <= r.estimate <= r.ci_high
+    assert y.min() - 1e-9 <= r.fe_estimate <= y.max() + 1e-9
+    assert y.min() - 1e-9 <= r.estimate <= y.max() + 1e-9
+    assert 0.0 <= r.i2 < 100.0 and r.h2 >= 1.0
+    assert r.tau2_ci_low <= r.tau2_ci_high
+    perm = np.random.default_rng(seed).permutation(y.size)
+    s = pool(y[perm], v[perm], tau2_method=method, ci_method=ci)
+    assert s.estimate == pytest.approx(r.estimate, rel=1e-7, abs=1e-9)
+    assert s.tau2 == pytest.approx(r.tau2, rel=1e-6, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=studies.filter(lambda d: len(d) >= 3), method=st.sampled_from(METHODS))
+def test_intervals_nest_as_level_grows(data, method):
+    y = np.array([d[0] for d in data])
+    v = np.array([d[1] for d in data])
+    narrow = pool(y, v, tau2_method=method, level=0.90)
+    wide = pool(y, v, tau2_method=method, level=0.99)
+    assert wide.ci_low <= narrow.ci_low and narrow.ci_high <= wide.ci_high
+    assert wide.pi_low <= narrow.pi_low and narrow.pi_high <= wide.pi_high
+    assert wide.tau2_ci_low <= narrow.tau2_ci_low + 1e-12
+    assert narrow.tau2_ci_high <= wide.tau2_ci_high + 1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=studies, shift=st.floats(-5, 5, allow_nan=False), method=st.sampled_from(METHODS))
+def test_shifting_every_effect_shifts_the_estimate(data, shift, method):
+    y = np.array([d[0] for d in data])
+    v = np.array([d[1] for d in data])
+    base = pool(y, v, tau2_method=method)
+    moved = pool(y + shift, v, tau2_method=method)
+    assert moved.estimate == pytest.approx(base.estimate + shift, abs=1e-7)
+    assert moved.tau2 == pytest.approx(base.tau2, rel=1e-6, abs=1e-10)
