@@ -26,13 +26,25 @@ MIN_STUDIES = 3
 NAN = float("nan")
 
 
+def fit_note(fit) -> str:
+    """``pool()``'s note without its prediction-interval remark (these tables have no PI)."""
+    return "; ".join(p for p in fit.note.split("; ") if p and "prediction interval" not in p)
+
+
 def _summary(fit) -> dict:
     """The estimate columns shared by every table in this module."""
     return {
-        "k": fit.k, "estimate": fit.estimate, "se": fit.se, "ci_low": fit.ci_low,
-        "ci_high": fit.ci_high, "p_value": fit.p_value, "tau2": fit.tau2, "i2": fit.i2,
-        "q": fit.q, "note": fit.note,
-    }  # fmt: skip
+        "k": fit.k,
+        "estimate": fit.estimate,
+        "se": fit.se,
+        "ci_low": fit.ci_low,
+        "ci_high": fit.ci_high,
+        "p_value": fit.p_value,
+        "tau2": fit.tau2,
+        "i2": fit.i2,
+        "q": fit.q,
+        "note": fit_note(fit),
+    }
 
 
 def leave_one_out(
@@ -117,12 +129,19 @@ def influence_diagnostics(
         )
         rows.append(
             {
-                "rstudent": float(rstudent), "dffits": float(dffits), "cook_d": float(cook_d),
-                "cov_r": vb_i / vb, "tau2_del": tau2_i, "qe_del": qe_i,
-                "hat": float(hat[i]), "weight": float(100 * hat[i]),
-                "dfbetas": float(dfbetas), "influential": influential, "note": note,
+                "rstudent": float(rstudent),
+                "dffits": float(dffits),
+                "cook_d": float(cook_d),
+                "cov_r": vb_i / vb,
+                "tau2_del": tau2_i,
+                "qe_del": qe_i,
+                "hat": float(hat[i]),
+                "weight": float(100 * hat[i]),
+                "dfbetas": float(dfbetas),
+                "influential": influential,
+                "note": note,
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -142,9 +161,14 @@ def cumulative(
 
 
 def without_high_risk(
-    yi, vi, risk_of_bias, *, tau2_method: str = "REML", ci_method: str = "hksj",
+    yi,
+    vi,
+    risk_of_bias,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
     level: float = 0.95,
-) -> dict:  # fmt: skip
+) -> dict:
     """Re-pool without the studies whose risk of bias is ``high`` (case-insensitive).
 
     Studies with a missing judgement are kept (and counted in ``n_unknown``).
@@ -159,9 +183,11 @@ def without_high_risk(
     rob = [None if _is_missing(r) else str(r).strip().lower() for r in risk_of_bias]
     high = np.array([r == "high" for r in rob])
     counts = {
-        "k_before": yi.size, "k_after": int((~high).sum()), "n_high": int(high.sum()),
+        "k_before": yi.size,
+        "k_after": int((~high).sum()),
+        "n_high": int(high.sum()),
         "n_unknown": sum(r is None for r in rob),
-    }  # fmt: skip
+    }
     if counts["k_after"] == 0:
         empty = dict.fromkeys(
             ["estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"]
@@ -169,8 +195,13 @@ def without_high_risk(
         return counts | {k: NAN for k in empty} | {"note": "every study is at high risk of bias"}
     fit = pool(yi[~high], vi[~high], tau2_method=tau2_method, ci_method=ci_method, level=level)
     row = counts | {k: v for k, v in _summary(fit).items() if k != "k"}
-    if counts["n_high"] == 0:
-        row["note"] = "; ".join(filter(None, ["no study at high risk of bias", row["note"]]))
+    if counts["n_unknown"] == counts["k_before"]:
+        reason = "risk of bias not reported for any study: nothing excluded"
+    elif counts["n_high"] == 0:
+        reason = "no study at high risk of bias: nothing excluded"
+    else:
+        reason = ""
+    row["note"] = "; ".join(filter(None, [reason, row["note"]]))
     return row
 
 

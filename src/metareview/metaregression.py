@@ -59,10 +59,17 @@ def meta_regression(
     tau2_re = estimate_tau2(yi, vi, np.ones((k, 1)), tau2_method).tau2
     note = "" if fit_tau2.converged else "tau2 did not converge"
     return {
-        "k": k, "n_missing": int((~keep).sum()),
-        "intercept": float(fit.beta[0]), "intercept_se": float(se[0]),
-        "slope": float(fit.beta[1]), "slope_se": float(se[1]),
-        "slope_ci_low": low, "slope_ci_high": high, "slope_p": p,
-        "tau2": fit_tau2.tau2, "tau2_re": tau2_re, "r2": pseudo_r2(tau2_re, fit_tau2.tau2),
+        "k": k,
+        "n_missing": int((~keep).sum()),
+        "intercept": float(fit.beta[0]),
+        "intercept_se": float(se[0]),
+        "slope": float(fit.beta[1]),
+        "slope_se": float(se[1]),
+        "slope_ci_low": low,
+        "slope_ci_high": high,
+        "slope_p": p,
+        "tau2": fit_tau2.tau2,
+        "tau2_re": tau2_re,
+        "r2": pseudo_r2(tau2_re, fit_tau2.tau2),
         "note": note,
-    }  # fmt: skip
+    }

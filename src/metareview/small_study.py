@@ -22,6 +22,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import stats
 
+from metareview.influence import fit_note
 from metareview.pooling import pool, weighted_fit
 from metareview.tau2 import estimate_tau2
 
@@ -239,9 +240,14 @@ def trim_and_fill(
         s_r = float(signed[signed > 0].sum())
         k0_raw = (4 * s_r - k * (k + 1)) / (2 * k - 1)
         var_sr = (
-            k * (k + 1) * (2 * k + 1) + 10 * k0_raw**3 + 27 * k0_raw**2 + 17 * k0_raw
-            - 18 * k * k0_raw**2 - 18 * k * k0_raw + 6 * k**2 * k0_raw
-        ) / 24  # fmt: skip
+            k * (k + 1) * (2 * k + 1)
+            + 10 * k0_raw**3
+            + 27 * k0_raw**2
+            + 17 * k0_raw
+            - 18 * k * k0_raw**2
+            - 18 * k * k0_raw
+            + 6 * k**2 * k0_raw
+        ) / 24
         se_k0 = max(0.0, 4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else NAN
         k0 = max(0, int(np.round(k0_raw)))
 
@@ -256,13 +262,20 @@ def trim_and_fill(
         level=level,
     )
     return TrimFillResult(
-        k0=k0, side=side, se_k0=float(se_k0),
-        estimate=fit.estimate, se=fit.se, ci_low=fit.ci_low, ci_high=fit.ci_high,
-        p_value=fit.p_value, tau2=fit.tau2,
+        k0=k0,
+        side=side,
+        se_k0=float(se_k0),
+        estimate=fit.estimate,
+        se=fit.se,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+        p_value=fit.p_value,
+        tau2=fit.tau2,
         filled_yi=tuple(float(v) for v in filled_yi),
         filled_vi=tuple(float(v) for v in filled_vi),
-        iterations=iterations, note=fit.note,
-    )  # fmt: skip
+        iterations=iterations,
+        note=fit_note(fit),
+    )
 
 
 def small_study_tests(
@@ -287,24 +300,36 @@ def small_study_tests(
     notes += [egger.note, begg.note]
     row = {
         "k": k,
-        "egger_t": egger.statistic, "egger_df": egger.df, "egger_p": egger.p_value,
-        "begg_tau": begg.statistic, "begg_p": begg.p_value,
-    }  # fmt: skip
+        "egger_t": egger.statistic,
+        "egger_df": egger.df,
+        "egger_p": egger.p_value,
+        "begg_tau": begg.statistic,
+        "begg_p": begg.p_value,
+    }
     if np.ptp(vi) == 0.0:
         notes.append("all variances are equal: trim-and-fill side undefined")
         row |= dict.fromkeys(
-            ["trimfill_k0", "trimfill_side", "trimfill_estimate", "trimfill_ci_low",
-             "trimfill_ci_high"], NAN,
-        )  # fmt: skip
+            [
+                "trimfill_k0",
+                "trimfill_side",
+                "trimfill_estimate",
+                "trimfill_ci_low",
+                "trimfill_ci_high",
+            ],
+            NAN,
+        )
         row["trimfill_side"] = ""
         filled = []
     else:
         tf = trim_and_fill(yi, vi, tau2_method=tau2_method, ci_method=ci_method, level=level)
         notes.append(tf.note)
         row |= {
-            "trimfill_k0": tf.k0, "trimfill_side": tf.side, "trimfill_estimate": tf.estimate,
-            "trimfill_ci_low": tf.ci_low, "trimfill_ci_high": tf.ci_high,
-        }  # fmt: skip
+            "trimfill_k0": tf.k0,
+            "trimfill_side": tf.side,
+            "trimfill_estimate": tf.estimate,
+            "trimfill_ci_low": tf.ci_low,
+            "trimfill_ci_high": tf.ci_high,
+        }
         filled = list(zip(tf.filled_yi, tf.filled_vi, strict=True))
     underpowered = k < MIN_STUDIES_FOR_POWER
     if underpowered:

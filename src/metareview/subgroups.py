@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from metareview.influence import fit_note
 from metareview.pooling import pool
 
 NAN = float("nan")
@@ -68,11 +69,18 @@ def pool_levels(
         fit = pool(yi[mask], vi[mask], tau2_method=tau2_method, ci_method=ci_method, level=level)
         rows.append(
             {
-                "level": key, "k": fit.k, "estimate": fit.estimate, "se": fit.se,
-                "ci_low": fit.ci_low, "ci_high": fit.ci_high, "p_value": fit.p_value,
-                "tau2": fit.tau2, "i2": fit.i2, "note": fit.note,
+                "level": key,
+                "k": fit.k,
+                "estimate": fit.estimate,
+                "se": fit.se,
+                "ci_low": fit.ci_low,
+                "ci_high": fit.ci_high,
+                "p_value": fit.p_value,
+                "tau2": fit.tau2,
+                "i2": fit.i2,
+                "note": fit_note(fit),
             }
-        )  # fmt: skip
+        )
     return rows, int(missing.sum())
 
 

@@ -1,0 +1,243 @@
+"""Table-level driver for the sensitivity and small-study analyses of every analysis.
+
+:func:`run_sensitivity` takes ``data/processed/effect_sizes.csv`` and ``data/raw/studies.csv``
+as DataFrames and returns the tables of the data contract's "Sensitivity and bias outputs"
+(plus ``rob_sensitivity`` and ``trimfill_filled``). Each table starts with
+``condition, outcome, timepoint_weeks, measure``; analyses come in key order and, within an
+analysis, studies in order of year, label and study_id. Where a number is undefined it is left
+empty and the row's ``note`` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from metareview import influence, metaregression, small_study, subgroups
+
+log = logging.getLogger(__name__)
+
+KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
+
+
+def _names(text: str) -> list[str]:
+    return KEYS + text.split()
+
+
+_ESTIMATE = "estimate se ci_low ci_high p_value tau2 i2 q"
+
+#: Columns of every table, keys first. Contract columns keep their names; the rest are extras.
+COLUMNS: dict[str, list[str]] = {
+    "subgroups": _names(
+        "subgroup level k estimate se ci_low ci_high p_value tau2 i2 n_missing note"
+    ),
+    "subgroup_tests": _names("subgroup n_levels q_between df p_value n_missing note"),
+    "metaregression": _names(
+        "moderator k n_missing intercept intercept_se slope slope_se slope_ci_low slope_ci_high"
+        " slope_p tau2 tau2_re r2 note"
+    ),
+    "small_study": _names(
+        "k egger_t egger_df egger_p begg_tau begg_p trimfill_k0 trimfill_side trimfill_estimate"
+        " trimfill_ci_low trimfill_ci_high underpowered note"
+    ),
+    "leave_one_out": _names(f"omitted label k {_ESTIMATE} note"),
+    "influence": _names(
+        "study_id label rstudent dffits cook_d cov_r tau2_del qe_del hat weight dfbetas"
+        " influential note"
+    ),
+    "cumulative": _names(f"step added label year k {_ESTIMATE} note"),
+    "rob_sensitivity": _names(f"k_before k_after n_high n_unknown excluded {_ESTIMATE} note"),
+    "trimfill_filled": _names("filled side yi vi"),
+}
+TABLES = tuple(COLUMNS)
+
+
+def _included(effects: pd.DataFrame) -> pd.DataFrame:
+    """Rows with ``included`` true (a bool column, or ``true``/``false`` text from a CSV)."""
+    if "included" not in effects.columns:
+        return effects.copy()
+    flag = effects["included"]
+    if flag.dtype != bool:
+        flag = flag.astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
+    return effects.loc[flag.to_numpy()].copy()
+
+
+def _study_lookup(studies: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    missing = [c for c in columns if c not in studies.columns]
+    if missing:
+        raise ValueError(
+            f"studies.csv has no column(s) {', '.join(missing)} (config subgroups/moderators)"
+        )
+    return studies.drop_duplicates("study_id").set_index("study_id")
+
+
+def _numeric(values: pd.Series, column: str) -> np.ndarray:
+    """Moderator values as floats; blanks are missing, anything else non-numeric is an error."""
+    text = values.astype("string").str.strip()
+    blank = values.isna() | (text == "")
+    number = pd.to_numeric(values.where(~blank), errors="coerce")
+    bad = ~blank & number.isna()
+    if bad.any():
+        raise ValueError(
+            f"moderator {column!r} must be numeric; got {values[bad].iloc[0]!r} in studies.csv"
+        )
+    return number.to_numpy(dtype=float)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def run_sensitivity(
+    effects: pd.DataFrame,
+    studies: pd.DataFrame,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    subgroups: list[str] | tuple[str, ...] = (),
+    moderators: list[str] | tuple[str, ...] = (),
+) -> dict[str, pd.DataFrame]:
+    """Run every sensitivity and small-study analysis for every analysis in ``effects``.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        ``data/processed/effect_sizes.csv``: ``condition, study_id, outcome, timepoint_weeks,
+        measure, yi, vi, included`` (+ ``label``, ``year``); only included rows are used.
+    studies : DataFrame
+        ``data/raw/studies.csv``: ``study_id`` and the subgroup, moderator and
+        ``risk_of_bias`` columns.
+    tau2_method, ci_method, level
+        As for ``results/pooled.csv``; every refit uses them.
+    subgroups, moderators : list of str
+        ``studies.csv`` columns for subgroup analyses and one-moderator meta-regressions.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Keys :data:`TABLES`: ``subgroups, subgroup_tests, metaregression, small_study,
+        leave_one_out, influence, cumulative, rob_sensitivity, trimfill_filled``; columns
+        :data:`COLUMNS`. Tables with nothing to report are empty but keep their header.
+
+    Raises
+    ------
+    ValueError
+        When a subgroup or moderator column is missing from ``studies`` or a moderator value
+        is not numeric.
+    """
+    subgroups, moderators = list(subgroups), list(moderators)
+    level = float(level)
+    lookup = _study_lookup(studies, subgroups + moderators)
+    data = _included(effects)
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    opts = {"tau2_method": tau2_method, "ci_method": ci_method, "level": level}
+
+    for key, group in data.groupby(KEYS, sort=True, dropna=False):
+        keys = dict(zip(KEYS, key, strict=True))
+        group = _ordered(group, lookup)
+        yi = group["yi"].to_numpy(dtype=float)
+        vi = group["vi"].to_numpy(dtype=float)
+        info = lookup.reindex(group["study_id"])
+        log.info("%s: k = %d", " / ".join(str(v) for v in key), yi.size)
+
+        for column in subgroups:
+            _subgroup_rows(rows, keys, yi, vi, info[column], column, opts)
+        for column in moderators:
+            x = _numeric(info[column].reset_index(drop=True), column)
+            fit = metaregression.meta_regression(yi, vi, x, **opts)
+            if fit is not None:
+                rows["metaregression"].append(keys | {"moderator": column} | fit)
+
+        row = small_study.small_study_tests(yi, vi, **opts)
+        if row is not None:
+            filled = row.pop("filled")
+            rows["small_study"].append(keys | row)
+            for j, (y, v) in enumerate(filled, start=1):
+                rows["trimfill_filled"].append(
+                    keys | {"filled": j, "side": row["trimfill_side"], "yi": y, "vi": v}
+                )
+
+        ids, labels = group["study_id"].tolist(), group["label"].tolist()
+        for sid, label, fit in zip(
+            ids, labels, influence.leave_one_out(yi, vi, **opts), strict=False
+        ):
+            rows["leave_one_out"].append(keys | {"omitted": sid, "label": label} | fit)
+        diagnostics = influence.influence_diagnostics(
+            yi, vi, tau2_method=tau2_method, ci_method=ci_method
+        )
+        for sid, label, diag in zip(ids, labels, diagnostics, strict=False):
+            rows["influence"].append(keys | {"study_id": sid, "label": label} | diag)
+        if yi.size >= 2:
+            years = group["year"].tolist()
+            steps = influence.cumulative(yi, vi, **opts)
+            for step, (sid, label, year, fit) in enumerate(
+                zip(ids, labels, years, steps, strict=True), 1
+            ):
+                note = "" if pd.notna(year) else "year missing: ordered last"
+                rows["cumulative"].append(
+                    keys
+                    | {"step": step, "added": sid, "label": label, "year": year}
+                    | fit
+                    | {"note": _join(fit["note"], note)}
+                )
+        if "risk_of_bias" in lookup.columns:
+            rob = info["risk_of_bias"].tolist()
+            row = influence.without_high_risk(yi, vi, rob, **opts)
+            high = [s for s, r in zip(ids, rob, strict=True) if str(r).strip().lower() == "high"]
+            rows["rob_sensitivity"].append(keys | row | {"excluded": ";".join(high)})
+
+    return {name: _frame(rows[name], COLUMNS[name]) for name in TABLES}
+
+
+def _ordered(group: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
+    """Studies of one analysis in order of year, label and study_id (missing years last)."""
+    group = group.copy()
+    for column in ("label", "year"):
+        if column not in group.columns or group[column].isna().all():
+            fallback = lookup[column] if column in lookup.columns else pd.Series(dtype=object)
+            group[column] = group["study_id"].map(fallback)
+    group["label"] = group["label"].fillna(group["study_id"]).astype(str)
+    group["year"] = pd.to_numeric(group["year"], errors="coerce")
+    return group.sort_values(["year", "label", "study_id"], na_position="last", kind="stable")
+
+
+def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: dict) -> None:
+    levels, n_missing = subgroups.pool_levels(yi, vi, values.tolist(), **opts)
+    missing_note = ""
+    if n_missing:
+        missing_note = (
+            f"{n_missing} stud{'y' if n_missing == 1 else 'ies'} without a value left out"
+        )
+    for lv in levels:
+        rows["subgroups"].append(
+            keys
+            | {"subgroup": column}
+            | lv
+            | {"n_missing": n_missing, "note": _join(lv["note"], missing_note)}
+        )
+    if len(levels) >= 2:
+        test = subgroups.test_subgroup_differences(
+            [lv["estimate"] for lv in levels], [lv["se"] for lv in levels]
+        )
+        rows["subgroup_tests"].append(
+            keys
+            | {
+                "subgroup": column,
+                "n_levels": len(levels),
+                "q_between": test.q_between,
+                "df": test.df,
+                "p_value": test.p_value,
+                "n_missing": n_missing,
+                "note": _join(test.note, missing_note),
+            }
+        )
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    if "note" in frame.columns:
+        frame["note"] = frame["note"].fillna("")
+    return frame.reset_index(drop=True)
