@@ -34,6 +34,10 @@ MIN_STUDIES = 3
 #: R's exact Kendall distribution counts permutations in doubles, which overflow past 170!;
 #: metafor then falls back to the normal approximation (metafor ≥ 4.0).
 MAX_EXACT_KENDALL = 170
+#: Deviations smaller than this, relative to the largest |effect|, are rounding error and are
+#: set to 0 (as metafor does for residuals in ``influence``), so that identical effects give a
+#: symmetric funnel instead of ranks of floating-point noise.
+ROUNDING = 100 * np.finfo(float).eps
 NAN = float("nan")
 
 
@@ -68,10 +72,19 @@ def egger_test(yi, vi) -> TestResult:
     if np.ptp(sei) == 0.0:
         return TestResult(NAN, NAN, note="all standard errors are equal: Egger's test undefined")
     res = sm.WLS(yi, np.column_stack([np.ones(k), sei]), weights=1.0 / vi).fit()
-    if not res.scale > 0.0:
-        return TestResult(NAN, NAN, k - 2, note="perfect fit: Egger's t undefined")
+    if res.ssr <= (ROUNDING * 100) ** 2 * np.sum(yi**2 / vi):
+        # residuals at rounding level: slope and SE are both noise (metafor reports the noise)
+        return TestResult(
+            NAN, NAN, k - 2, note="effects lie on a line (e.g. all equal): Egger's t undefined"
+        )
     t = float(res.params[1] / res.bse[1])
     return TestResult(t, float(2 * stats.t.sf(abs(t), k - 2)), k - 2)
+
+
+def _snap(deviations: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Set deviations at rounding level (relative to max |values|) to exactly 0."""
+    tiny = ROUNDING * max(1.0, float(np.max(np.abs(values))))
+    return np.where(np.abs(deviations) < tiny, 0.0, deviations)
 
 
 def kendall_tau_b(x, y) -> float:
@@ -145,10 +158,10 @@ def rank_test(yi, vi) -> TestResult:
         return TestResult(NAN, NAN, note=f"k = {k}: the rank test needs at least 3 studies")
     wi = 1.0 / vi
     theta = float(np.sum(wi * yi) / np.sum(wi))
-    yi_star = (yi - theta) / np.sqrt(vi - 1.0 / np.sum(wi))
+    yi_star = _snap(yi - theta, yi) / np.sqrt(vi - 1.0 / np.sum(wi))
     tau = kendall_tau_b(yi_star, vi)
     if np.isnan(tau):
-        return TestResult(NAN, NAN, note="all variances (or all effects) are equal: tau undefined")
+        return TestResult(NAN, NAN, note="all effects (or all variances) equal: tau undefined")
     return TestResult(tau, kendall_p_value(yi_star, vi, tau))
 
 
@@ -158,7 +171,6 @@ class TrimFillResult:
 
     k0: int
     side: str  # "left" or "right": the side on which studies are imputed
-    se_k0: float
     estimate: float
     se: float
     ci_low: float
@@ -233,22 +245,12 @@ def trim_and_fill(
         if iterations > max_iter:
             raise RuntimeError("trim-and-fill did not converge")
         beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method)
-        centred = ys - beta
+        centred = _snap(ys - beta, ys)
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
         signed = np.sign(centred) * ranks
         s_r = float(signed[signed > 0].sum())
         k0_raw = (4 * s_r - k * (k + 1)) / (2 * k - 1)
-        var_sr = (
-            k * (k + 1) * (2 * k + 1)
-            + 10 * k0_raw**3
-            + 27 * k0_raw**2
-            + 17 * k0_raw
-            - 18 * k * k0_raw**2
-            - 18 * k * k0_raw
-            + 6 * k**2 * k0_raw
-        ) / 24
-        se_k0 = max(0.0, 4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else NAN
         k0 = max(0, int(np.round(k0_raw)))
 
     # mirror the k0 largest (flipped) effects around the final intercept, in the original scale
@@ -264,7 +266,6 @@ def trim_and_fill(
     return TrimFillResult(
         k0=k0,
         side=side,
-        se_k0=float(se_k0),
         estimate=fit.estimate,
         se=fit.se,
         ci_low=fit.ci_low,
@@ -294,10 +295,9 @@ def small_study_tests(
     k = yi.size
     if k < MIN_STUDIES:
         return None
-    notes = []
     egger = egger_test(yi, vi)
     begg = rank_test(yi, vi)
-    notes += [egger.note, begg.note]
+    notes = [egger.note, begg.note]
     row = {
         "k": k,
         "egger_t": egger.statistic,
@@ -306,31 +306,22 @@ def small_study_tests(
         "begg_tau": begg.statistic,
         "begg_p": begg.p_value,
     }
+    row |= {"trimfill_k0": NAN, "trimfill_side": "", "trimfill_estimate": NAN}
+    row |= {"trimfill_ci_low": NAN, "trimfill_ci_high": NAN}
+    filled = []
     if np.ptp(vi) == 0.0:
-        notes.append("all variances are equal: trim-and-fill side undefined")
-        row |= dict.fromkeys(
-            [
-                "trimfill_k0",
-                "trimfill_side",
-                "trimfill_estimate",
-                "trimfill_ci_low",
-                "trimfill_ci_high",
-            ],
-            NAN,
-        )
-        row["trimfill_side"] = ""
-        filled = []
+        notes.append("all variances equal: trim-and-fill side undefined")
     else:
-        tf = trim_and_fill(yi, vi, tau2_method=tau2_method, ci_method=ci_method, level=level)
-        notes.append(tf.note)
-        row |= {
-            "trimfill_k0": tf.k0,
-            "trimfill_side": tf.side,
-            "trimfill_estimate": tf.estimate,
-            "trimfill_ci_low": tf.ci_low,
-            "trimfill_ci_high": tf.ci_high,
-        }
-        filled = list(zip(tf.filled_yi, tf.filled_vi, strict=True))
+        try:
+            tf = trim_and_fill(yi, vi, tau2_method=tau2_method, ci_method=ci_method, level=level)
+        except RuntimeError as error:  # k0 oscillates
+            notes.append(f"{error}: no trim-and-fill estimate")
+        else:
+            notes.append(tf.note)
+            row |= {"trimfill_k0": tf.k0, "trimfill_side": tf.side}
+            row |= {"trimfill_estimate": tf.estimate, "trimfill_ci_low": tf.ci_low}
+            row |= {"trimfill_ci_high": tf.ci_high}
+            filled = list(zip(tf.filled_yi, tf.filled_vi, strict=True))
     underpowered = k < MIN_STUDIES_FOR_POWER
     if underpowered:
         notes.append(f"k = {k} < {MIN_STUDIES_FOR_POWER}: tests underpowered")
