@@ -23,12 +23,19 @@ from metareview.tau2 import estimate_tau2, residual_q
 #: Leave-one-out and influence diagnostics need at least this many studies (each refit then
 #: still has two studies to estimate tau² from).
 MIN_STUDIES = 3
+#: Residuals smaller than this, relative to the largest |effect|, are rounding error.
+ROUNDING = 100 * np.finfo(float).eps
 NAN = float("nan")
 
 
+#: Parts of ``pool()``'s note about columns these tables do not have.
+_OTHER_COLUMNS = ("prediction interval", "tau2 CI")
+
+
 def fit_note(fit) -> str:
-    """``pool()``'s note without its prediction-interval remark (these tables have no PI)."""
-    return "; ".join(p for p in fit.note.split("; ") if p and "prediction interval" not in p)
+    """``pool()``'s note without remarks on the prediction interval or the CI of tau²."""
+    parts = fit.note.split("; ")
+    return "; ".join(p for p in parts if p and not any(o in p for o in _OTHER_COLUMNS))
 
 
 def _summary(fit) -> dict:
@@ -73,7 +80,12 @@ def _intercept_fit(yi, vi, tau2_method: str, ci_method: str) -> tuple[float, flo
     X = np.ones((yi.size, 1))
     tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2
     fit = weighted_fit(yi, vi, X, tau2)
-    s2w = residual_q(yi, vi, X, tau2) / (yi.size - 1) if ci_method == "hksj" else 1.0
+    s2w = 1.0
+    if ci_method == "hksj":
+        rss = float(np.sum(fit.weights * (yi - fit.beta[0]) ** 2))
+        rounding = float(np.sum(fit.weights)) * (ROUNDING * float(np.max(np.abs(yi)))) ** 2
+        # residuals at rounding level (identical effects): the factor is 0, not noise
+        s2w = rss / (yi.size - 1) if rss > rounding else 0.0
     return float(fit.beta[0]), float(fit.se_z[0] ** 2) * s2w, tau2, s2w
 
 
@@ -110,36 +122,39 @@ def influence_diagnostics(
     for i in range(k):
         keep = np.arange(k) != i
         beta_i, vb_i, tau2_i, s2w_i = _intercept_fit(yi[keep], vi[keep], tau2_method, ci_method)
-        qe_i = residual_q(yi[keep], vi[keep], np.ones((k - 1, 1)), 0.0)
         resid = yi[i] - beta_i
-        if abs(resid) < 100 * np.finfo(float).eps:
+        if abs(resid) < 100 * np.finfo(float).eps:  # as metafor
             resid = 0.0
         dfb = beta - beta_i
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rstudent = resid / np.sqrt(vi[i] * s2w_i + vb_i + tau2_i * s2w_i)
-            dffits = dfb / np.sqrt(s2w_i * hat[i] * (tau2_i + vi[i]))
-            dfbetas = dfb / np.sqrt(s2w_i / np.sum(1.0 / (vi + tau2_i)))
-        cook_d = dfb**2 / vb
-        note = "" if s2w_i > 0 else "Knapp-Hartung factor 0 without this study: dffits undefined"
+        row = {"rstudent": NAN, "dffits": NAN, "cook_d": NAN, "cov_r": NAN, "dfbetas": NAN}
+        notes = []
+        if s2w_i > 0:
+            row["rstudent"] = resid / np.sqrt(vi[i] * s2w_i + vb_i + tau2_i * s2w_i)
+            row["dffits"] = dfb / np.sqrt(s2w_i * hat[i] * (tau2_i + vi[i]))
+            row["dfbetas"] = dfb / np.sqrt(s2w_i / np.sum(1.0 / (vi + tau2_i)))
+        else:
+            notes.append(
+                "Knapp-Hartung factor 0 without this study: rstudent, dffits, dfbetas undefined"
+            )
+        if vb > 0:
+            row["cook_d"], row["cov_r"] = dfb**2 / vb, vb_i / vb
+        else:
+            notes.append("Knapp-Hartung factor 0: cook_d, cov_r undefined")
         influential = bool(
-            abs(dffits) > 3 * np.sqrt(p / (k - p))
-            or stats.chi2.cdf(cook_d, p) > 0.5
+            abs(row["dffits"]) > 3 * np.sqrt(p / (k - p))
+            or stats.chi2.cdf(row["cook_d"], p) > 0.5
             or hat[i] > 3 * p / k
-            or abs(dfbetas) > 1
-        )
+            or abs(row["dfbetas"]) > 1
+        )  # NaN criteria count as not met, as metafor's NA
         rows.append(
-            {
-                "rstudent": float(rstudent),
-                "dffits": float(dffits),
-                "cook_d": float(cook_d),
-                "cov_r": vb_i / vb,
+            {name: float(value) for name, value in row.items()}
+            | {
                 "tau2_del": tau2_i,
-                "qe_del": qe_i,
+                "qe_del": max(0.0, residual_q(yi[keep], vi[keep], np.ones((k - 1, 1)), 0.0)),
                 "hat": float(hat[i]),
                 "weight": float(100 * hat[i]),
-                "dfbetas": float(dfbetas),
                 "influential": influential,
-                "note": note,
+                "note": "; ".join(notes),
             }
         )
     return rows
