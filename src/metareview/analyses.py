@@ -17,7 +17,12 @@ def included_groups(effects: pd.DataFrame):
 
 
 def pool_analyses(
-    effects: pd.DataFrame, *, tau2_method: str, ci_method: str, level: float
+    effects: pd.DataFrame,
+    *,
+    tau2_method: str,
+    ci_method: str,
+    level: float,
+    convergence: str = "exact",
 ) -> pd.DataFrame:
     """One ``pooled.csv`` row per analysis with at least one included study.
 

@@ -115,9 +115,7 @@ def generic_effect(row: pd.Series) -> tuple[float, float]:
     scale = math.log if ratio else float
     yi = scale(row["effect"])
     if _present(row.get("effect_se")):
-        if ratio:
-            raise Exclusion(f"a {measure} needs its CI, not an SE (SE scale is ambiguous)")
-        se = row["effect_se"]
+        se = row["effect_se"]  # for ratio measures: the SE of the log ratio
     else:
         se = (scale(row["effect_ci_high"]) - scale(row["effect_ci_low"])) / (2 * Z_95)
     return yi, se**2

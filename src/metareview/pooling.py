@@ -15,7 +15,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from metareview.tau2 import TAU2_METHODS, estimate_tau2, residual_q
+from metareview.tau2 import METAFOR_TOL, TAU2_METHODS, estimate_tau2, residual_q
 
 CI_METHODS = ("z", "hksj")
 
@@ -71,34 +71,49 @@ def typical_variance(vi: np.ndarray) -> float:
     return (w.size - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
 
 
-def q_profile_ci(yi: np.ndarray, vi: np.ndarray, level: float) -> tuple[float, float]:
+def q_profile_ci(
+    yi: np.ndarray, vi: np.ndarray, level: float, tau2_max: float = np.inf, xtol: float = 1e-14
+) -> tuple[float, float, bool]:
     """Q-profile confidence interval for tau² (Viechtbauer 2007), as ``metafor::confint``.
 
-    Bounds that fall below zero are truncated at zero.
+    Bounds are searched in [0, ``tau2_max``]; metafor's default limit is max(100, 10·τ̂²).
+    A bound beyond the limit is reported as the limit, and the third value says so (metafor
+    prints it with a ">" sign). ``xtol`` = .Machine$double.eps^0.25 reproduces metafor's
+    default ``uniroot`` tolerance (scipy's Brent takes the same steps as R's).
+
+    Returns
+    -------
+    (lower, upper, capped)
     """
     X = np.ones((yi.size, 1))
     df = yi.size - 1
     alpha = 1 - level
+    q0 = residual_q(yi, vi, X, 0.0)
+    q_max = residual_q(yi, vi, X, tau2_max) if np.isfinite(tau2_max) else 0.0
 
-    def bound(quantile: float) -> float:
+    def bound(quantile: float) -> tuple[float, bool]:
         target = stats.chi2.ppf(quantile, df)
-        q0 = residual_q(yi, vi, X, 0.0)
         if q0 <= target:
-            return 0.0
-        upper = max(1.0, float(np.var(yi)) * 10)
-        while residual_q(yi, vi, X, upper) > target:
-            upper *= 10
-        return float(
-            optimize.brentq(
-                lambda t: residual_q(yi, vi, X, t) - target,
-                0.0,
-                upper,
-                xtol=1e-14,
-                rtol=4 * np.finfo(float).eps,
-            )
+            return 0.0, False
+        if q_max > target:
+            return float(tau2_max), True
+        upper = tau2_max
+        if not np.isfinite(upper):
+            upper = max(1.0, float(np.var(yi)) * 10)
+            while residual_q(yi, vi, X, upper) > target:
+                upper *= 10
+        root = optimize.brentq(
+            lambda t: residual_q(yi, vi, X, t) - target,
+            0.0,
+            upper,
+            xtol=xtol,
+            rtol=4 * np.finfo(float).eps,
         )
+        return float(root), False
 
-    return bound(1 - alpha / 2), bound(alpha / 2)
+    lower, lower_capped = bound(1 - alpha / 2)
+    upper, upper_capped = bound(alpha / 2)
+    return lower, upper, lower_capped or upper_capped
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,8 @@ def pool(
     tau2_method: str = "REML",
     ci_method: str = "hksj",
     level: float = 0.95,
+    tau2_search_limit: bool = True,
+    convergence: str = "exact",
 ) -> PooledResult:
     """Pool k effect sizes with a random-effects model and a common-effect model.
 
@@ -167,6 +184,13 @@ def pool(
         ``hksj``: Knapp–Hartung SE (not truncated) with t(k − 1), as ``test="knha"``.
     level : float
         Confidence level in (0, 1).
+    tau2_search_limit : bool
+        Search the Q-profile CI of tau² in [0, max(100, 10·τ̂²)] as metafor does (a bound
+        beyond it is reported as the limit and noted); False searches without limit.
+    convergence : {"exact", "metafor"}
+        ``exact``: iterative tau² and Q-profile bounds solved to ~1e-12; ``metafor``: stop
+        where metafor's default ``control`` stops, reproducing ``rma()``/``confint()`` run
+        with defaults to the last digit.
 
     Returns
     -------
@@ -214,7 +238,7 @@ def pool(
             h2=NAN,
             q=0.0,
             q_df=0,
-            q_p=NAN,
+            q_p=1.0,
             fe_estimate=fe_est,
             fe_se=fe_se,
             fe_ci_low=fe_low,
@@ -223,7 +247,7 @@ def pool(
             weights=(100.0,),
         )
 
-    fit = estimate_tau2(yi, vi, X, tau2_method)
+    fit = estimate_tau2(yi, vi, X, tau2_method, convergence)
     tau2 = fit.tau2
     re = weighted_fit(yi, vi, X, tau2)
     est = float(re.beta[0])
@@ -236,7 +260,9 @@ def pool(
     q = residual_q(yi, vi, X, 0.0)
     q_df = k - 1
     s2 = typical_variance(vi)
-    tau2_low, tau2_high = q_profile_ci(yi, vi, level)
+    tau2_max = max(100.0, 10 * tau2) if tau2_search_limit else np.inf
+    xtol = METAFOR_TOL if convergence == "metafor" else 1e-14
+    tau2_low, tau2_high, capped = q_profile_ci(yi, vi, level, tau2_max, xtol)
 
     def i2_of(t: float) -> float:
         return 100 * t / (t + s2)
@@ -249,6 +275,10 @@ def pool(
     else:
         pi_low = pi_high = NAN
         note = "k = 2: no prediction interval"
+    if capped:
+        note = f"{note}; tau2 CI bound beyond the search limit {tau2_max:g} (as metafor)".lstrip(
+            "; "
+        )
     if not fit.converged:
         note = f"{note}; tau2 did not converge".lstrip("; ")
 

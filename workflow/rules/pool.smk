@@ -11,6 +11,7 @@ rule pool_effects:
         tau2_method=config["tau2_method"],
         ci_method=config["ci_method"],
         level=config["level"],
+        convergence=config["convergence"],
     log:
         "logs/pool_effects.log",
     script:

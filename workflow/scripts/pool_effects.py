@@ -16,6 +16,7 @@ def main(smk) -> None:
         tau2_method=smk.params.tau2_method,
         ci_method=smk.params.ci_method,
         level=smk.params.level,
+        convergence=smk.params.convergence,
     )
     logging.info("%d analyses pooled", len(pooled))
     write_csv(pooled, smk.output[0])
