@@ -18,6 +18,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
+include: "workflow/rules/sensitivity.smk"
 
 
 rule all:
@@ -25,4 +26,5 @@ rule all:
         "data/processed/effect_sizes.csv",
         "results/pooled.csv",
         "results/provenance.json",
+        rules.analyse_sensitivity.output,
     default_target: True
