@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-unit lint format bench check-report clean dag
+.PHONY: setup run test test-unit lint format bench check-report clean publish
 
 setup: $(STAMP)
 
@@ -42,6 +42,10 @@ format: $(STAMP)
 ## Speed and memory targets (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
+
+## Regenerate the bundled review's published results (results/pooled.csv, report.md, MANIFEST).
+publish: $(STAMP)
+	$(BIN)/python tools/published.py update
 
 ## Regenerate the metafor reference fixtures (needs R with metafor).
 fixtures:

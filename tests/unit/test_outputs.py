@@ -1,0 +1,31 @@
+"""Output CSVs: text cells cannot start spreadsheet formulas; numbers keep full precision."""
+
+import pandas as pd
+import pytest
+
+from metareview.outputs import neutralize_formula, write_csv
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+cmd", "'+cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+        ("-0.5 favours ketamine", "-0.5 favours ketamine"),
+        ("Sigtermans 2009", "Sigtermans 2009"),
+    ],
+)
+def test_formula_cells_are_neutralized(cell, expected):
+    assert neutralize_formula(cell) == expected
+
+
+def test_write_csv_keeps_numbers_and_full_precision(tmp_path):
+    frame = pd.DataFrame({"label": ["=1+1", "ok"], "yi": [-0.1234567890123456789, 1e-300]})
+    write_csv(frame, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_text()
+    assert "'=1+1" in text and "-0.12345678901234568" in text and "1e-300" in text
+    assert "\r" not in text
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert back["yi"].tolist() == frame["yi"].tolist()
