@@ -22,9 +22,9 @@ include: "workflow/rules/sensitivity.smk"
 
 
 rule all:
+    default_target: True
     input:
         "data/processed/effect_sizes.csv",
         "results/pooled.csv",
         "results/provenance.json",
         rules.analyse_sensitivity.output,
-    default_target: True

@@ -4,6 +4,8 @@ rule compute_effect_sizes:
         outcomes=raw_outcome_files,
     output:
         "data/processed/effect_sizes.csv",
+    log:
+        "logs/compute_effect_sizes.log",
     params:
         conditions=CONDITIONS,
         measure_continuous=config["measure"]["continuous"],
@@ -11,7 +13,5 @@ rule compute_effect_sizes:
         harmonize_scale_to=config["harmonize_scale_to"],
         crossover_correlation=config["crossover_correlation"],
         level=config["level"],
-    log:
-        "logs/compute_effect_sizes.log",
     script:
         "../scripts/compute_effect_sizes.py"

@@ -7,13 +7,13 @@ rule pool_effects:
             caption="../report/pooled.rst",
             category="Tables",
         ),
+    log:
+        "logs/pool_effects.log",
     params:
         tau2_method=config["tau2_method"],
         ci_method=config["ci_method"],
         level=config["level"],
         convergence=config["convergence"],
-    log:
-        "logs/pool_effects.log",
     script:
         "../scripts/pool_effects.py"
 
@@ -23,9 +23,9 @@ rule write_provenance:
         raw_input_files,
     output:
         "results/provenance.json",
-    params:
-        config=config,
     log:
         "logs/write_provenance.log",
+    params:
+        config=config,
     script:
         "../scripts/write_provenance.py"
