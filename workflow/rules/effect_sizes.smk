@@ -6,6 +6,8 @@ rule compute_effect_sizes:
         "data/processed/effect_sizes.csv",
     log:
         "logs/compute_effect_sizes.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         conditions=CONDITIONS,
         measure_continuous=config["measure"]["continuous"],

@@ -9,6 +9,8 @@ rule pool_effects:
         ),
     log:
         "logs/pool_effects.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         tau2_method=config["tau2_method"],
         ci_method=config["ci_method"],
@@ -25,6 +27,8 @@ rule write_provenance:
         "results/provenance.json",
     log:
         "logs/write_provenance.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         config=config,
     script:
