@@ -179,6 +179,7 @@ def without_high_risk(
     yi,
     vi,
     risk_of_bias,
+    ids=None,
     *,
     tau2_method: str = "REML",
     ci_method: str = "hksj",
@@ -191,8 +192,9 @@ def without_high_risk(
     Returns
     -------
     dict
-        ``k_before, k_after, n_high, n_unknown`` and the estimate columns of the refit (NaN with
-        a note when every study is at high risk of bias).
+        ``k_before, k_after, n_high, n_unknown``, ``excluded`` (the ``ids`` of the studies
+        left out, joined by ``;``, when ``ids`` are given) and the estimate columns of the
+        refit (NaN with a note when every study is at high risk of bias).
     """
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     rob = [None if _is_missing(r) else str(r).strip().lower() for r in risk_of_bias]
@@ -203,11 +205,13 @@ def without_high_risk(
         "n_high": int(high.sum()),
         "n_unknown": sum(r is None for r in rob),
     }
+    if ids is not None:
+        counts["excluded"] = ";".join(str(sid) for sid, h in zip(ids, high, strict=True) if h)
     if counts["k_after"] == 0:
         empty = dict.fromkeys(
-            ["estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"]
+            ["estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"], NAN
         )
-        return counts | {k: NAN for k in empty} | {"note": "every study is at high risk of bias"}
+        return counts | empty | {"note": "every study is at high risk of bias"}
     fit = pool(yi[~high], vi[~high], tau2_method=tau2_method, ci_method=ci_method, level=level)
     row = counts | {k: v for k, v in _summary(fit).items() if k != "k"}
     if counts["n_unknown"] == counts["k_before"]:

@@ -160,34 +160,11 @@ def run_sensitivity(
                     keys | {"filled": j, "side": row["trimfill_side"], "yi": y, "vi": v}
                 )
 
-        ids, labels = group["study_id"].tolist(), group["label"].tolist()
-        for sid, label, fit in zip(
-            ids, labels, influence.leave_one_out(yi, vi, **opts), strict=False
-        ):
-            rows["leave_one_out"].append(keys | {"omitted": sid, "label": label} | fit)
-        diagnostics = influence.influence_diagnostics(
-            yi, vi, tau2_method=tau2_method, ci_method=ci_method
-        )
-        for sid, label, diag in zip(ids, labels, diagnostics, strict=False):
-            rows["influence"].append(keys | {"study_id": sid, "label": label} | diag)
-        if yi.size >= 2:
-            years = group["year"].tolist()
-            steps = influence.cumulative(yi, vi, **opts)
-            for step, (sid, label, year, fit) in enumerate(
-                zip(ids, labels, years, steps, strict=True), 1
-            ):
-                note = "" if pd.notna(year) else "year missing: ordered last"
-                rows["cumulative"].append(
-                    keys
-                    | {"step": step, "added": sid, "label": label, "year": year}
-                    | fit
-                    | {"note": _join(fit["note"], note)}
-                )
+        _study_rows(rows, keys, group, opts)
         if "risk_of_bias" in lookup.columns:
             rob = info["risk_of_bias"].tolist()
-            row = influence.without_high_risk(yi, vi, rob, **opts)
-            high = [s for s, r in zip(ids, rob, strict=True) if str(r).strip().lower() == "high"]
-            rows["rob_sensitivity"].append(keys | row | {"excluded": ";".join(high)})
+            row = influence.without_high_risk(yi, vi, rob, group["study_id"].tolist(), **opts)
+            rows["rob_sensitivity"].append(keys | row)
 
     return {name: _frame(rows[name], COLUMNS[name]) for name in TABLES}
 
@@ -202,6 +179,26 @@ def _ordered(group: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
     group["label"] = group["label"].fillna(group["study_id"]).astype(str)
     group["year"] = pd.to_numeric(group["year"], errors="coerce")
     return group.sort_values(["year", "label", "study_id"], na_position="last", kind="stable")
+
+
+def _study_rows(rows, keys, group: pd.DataFrame, opts: dict) -> None:
+    """Leave-one-out, influence and cumulative rows: one per study, in the group's order."""
+    yi, vi = group["yi"].to_numpy(dtype=float), group["vi"].to_numpy(dtype=float)
+    studies = list(zip(group["study_id"], group["label"], group["year"], strict=True))
+    if yi.size >= influence.MIN_STUDIES:
+        omitted = influence.leave_one_out(yi, vi, **opts)
+        diagnostics = influence.influence_diagnostics(
+            yi, vi, tau2_method=opts["tau2_method"], ci_method=opts["ci_method"]
+        )
+        for (sid, label, _), fit, diag in zip(studies, omitted, diagnostics, strict=True):
+            rows["leave_one_out"].append(keys | {"omitted": sid, "label": label} | fit)
+            rows["influence"].append(keys | {"study_id": sid, "label": label} | diag)
+    if yi.size >= 2:
+        steps = influence.cumulative(yi, vi, **opts)
+        for step, ((sid, label, year), fit) in enumerate(zip(studies, steps, strict=True), 1):
+            note = _join(fit["note"], "" if pd.notna(year) else "year missing: ordered last")
+            added = {"step": step, "added": sid, "label": label, "year": year}
+            rows["cumulative"].append(keys | added | fit | {"note": note})
 
 
 def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: dict) -> None:
