@@ -46,10 +46,10 @@ from metareview.plots.theme import (
     TITLE_PT,
 )
 
-ROW_IN = 0.2  # inches per table row
+ROW_IN = 0.22  # inches per table row
 GAP_IN = 0.16  # space between columns
 MARGIN_IN = 0.15  # left and right margin
-PLOT_IN = 3.0  # width of the effect region
+PLOT_IN = 3.2  # width of the effect region
 SQUARE_MAX_IN = 0.15
 SQUARE_MIN_IN = 0.045
 DIAMOND_HALF_ROWS = 0.36
@@ -73,12 +73,12 @@ def text_width_in(text: str, bold: bool = False, size: float = TEXT_PT) -> float
     return width / 72.0
 
 
-def truncate(text: str, max_in: float, bold: bool = False) -> str:
+def truncate(text: str, max_in: float, bold: bool = False, size: float = TEXT_PT) -> str:
     """Shorten ``text`` with an ellipsis until it fits into ``max_in`` inches."""
-    if text_width_in(text, bold) <= max_in:
+    if text_width_in(text, bold, size) <= max_in:
         return text
     cut = len(text)
-    while cut > 1 and text_width_in(text[:cut].rstrip() + ELLIPSIS, bold) > max_in:
+    while cut > 1 and text_width_in(text[:cut].rstrip() + ELLIPSIS, bold, size) > max_in:
         cut -= 1
     return text[:cut].rstrip() + ELLIPSIS
 
@@ -193,23 +193,39 @@ class TablePlot:
     def fit_columns(self, body: pd.DataFrame) -> None:
         """Measure every column (header and cells); truncate cells to ``max_in``."""
         x = MARGIN_IN
+        span = body["span"].fillna(False).astype(bool) if "span" in body else None
+        if span is None:
+            span = pd.Series(False, index=body.index)
+        bold = body["bold"].fillna(False) if "bold" in body else pd.Series(False, index=body.index)
         for col in self.columns:
-            cells = body[col.key].fillna("").astype(str) if col.key in body else pd.Series([])
+            cells = body[col.key].fillna("").astype(str) if col.key in body else None
+            if cells is None:
+                cells = pd.Series("", index=body.index)
             if col.max_in is not None:
-                bold = body["bold"] if "bold" in body else pd.Series(False, index=body.index)
                 body[col.key] = [
-                    truncate(c, col.max_in, bool(b)) for c, b in zip(cells, bold, strict=True)
+                    c if sp else truncate(c, col.max_in, bool(b))
+                    for c, b, sp in zip(cells, bold, span, strict=True)
                 ]
                 cells = body[col.key]
             width = max(
                 [text_width_in(col.header, bold=True)]
-                + [text_width_in(c, bold=True) for c in cells]
+                + [
+                    text_width_in(c, bold=True)
+                    for c, sp in zip(cells, span, strict=True)
+                    if not sp
+                ]
             )
             self.widths[col.key] = width
             self.x_left[col.key] = x
             x += width + GAP_IN
         self.plot_x0 = x + 0.1
         self.width_in = self.plot_x0 + self.plot_in + MARGIN_IN + 0.2
+        # Spanning rows (block headings) may run across the table, not into the plot.
+        first_key = self.columns[0].key
+        body[first_key] = [
+            truncate(str(c), self.plot_x0 - MARGIN_IN - 0.2, True) if sp else c
+            for c, sp in zip(body[first_key], span, strict=True)
+        ]
 
     def effect_x(self, value: float) -> float:
         """Analysis-scale value → inches."""
@@ -245,7 +261,8 @@ class TablePlot:
     # -- table parts ------------------------------------------------------------------------
     def header(self) -> None:
         if self.title:
-            self.text(MARGIN_IN, TITLE_Y, self.title, bold=True, size=TITLE_PT)
+            title = truncate(self.title, self.width_in - 2 * MARGIN_IN, bold=True, size=TITLE_PT)
+            self.text(MARGIN_IN, TITLE_Y, title, bold=True, size=TITLE_PT)
         groups: dict[str, list[Column]] = {}
         for col in self.columns:
             if col.group:

@@ -23,23 +23,58 @@ from metareview.plots.format import (
 )
 from metareview.plots.layout import BODY_Y, Column, TablePlot, choose_axis
 from metareview.plots.theme import MUTED, NO_DATA
+from metareview.tables import BINARY_MEASURES
 
 MAIN_OUTCOME = "pain_intensity"
 BLOCK_AXIS_ROWS = 3.0
 
 
+def outcome_rank(outcome: str) -> int:
+    """Preference among a condition's outcomes: pain intensity, other pain, responders, rest."""
+    outcome = str(outcome)
+    if outcome == MAIN_OUTCOME:
+        return 0
+    if outcome.startswith("pain"):
+        return 1
+    if outcome.startswith("responders"):
+        return 2
+    return 3
+
+
 def main_analyses(pooled: pd.DataFrame) -> pd.DataFrame:
-    """One ``pooled.csv`` row per condition: the analysis the overview shows."""
+    """One ``pooled.csv`` row per condition: the analysis the overview shows.
+
+    ``pain_intensity`` with the most studies, else the analysis with the most studies; ties go
+    to pain outcomes, then responder outcomes, then outcome name, then the earliest timepoint.
+    """
     if pooled.empty:
         return pooled.copy()
     df = pooled.assign(
         _main=(pooled["outcome"].astype(str) != MAIN_OUTCOME).astype(int),
         _negk=-pooled["k"].astype(int),
+        _rank=[outcome_rank(o) for o in pooled["outcome"]],
     )
     df = df.sort_values(
-        ["condition", "_main", "_negk", "outcome", "timepoint_weeks"], kind="mergesort"
+        ["condition", "_main", "_negk", "_rank", "outcome", "timepoint_weeks"], kind="mergesort"
     )
-    return df.groupby("condition", sort=True).head(1).drop(columns=["_main", "_negk"])
+    return df.groupby("condition", sort=True).head(1).drop(columns=["_main", "_negk", "_rank"])
+
+
+def block_heading(measure: str, above: bool, outcome: str) -> str:
+    """What a block of the overview shows, e.g. ``Risk Ratio: beneficial events (responders)``."""
+    name = MEASURE_NAMES.get(measure, measure)
+    if outcome:
+        return f"{name}: {outcome}"
+    if measure in BINARY_MEASURES or measure == "HR":
+        kind = "beneficial events (e.g. responders)" if above else "harmful events"
+        return f"{name}: {kind}"
+    return name
+
+
+def label_of(labels: dict, condition, outcome) -> str:
+    """Display label of an outcome: per condition, then per slug, then the humanized slug."""
+    key = (str(condition), str(outcome))
+    return labels.get(key) or labels.get(str(outcome)) or humanize(outcome)
 
 
 def overview_plot(
@@ -61,7 +96,7 @@ def overview_plot(
     reasons : dict, optional
         condition → short reason shown for conditions without data.
     outcome_labels : dict, optional
-        outcome slug → display label.
+        (condition, outcome) or outcome slug → display label.
     """
     reasons = reasons or {}
     outcome_labels = outcome_labels or {}
@@ -75,9 +110,17 @@ def overview_plot(
             for m, h in zip(main["measure"], main.get("higher_is_better", False), strict=True)
         ],
     )
+    # Mean differences are in the outcome's own units: one block per outcome.
+    main["_outcome"] = [
+        label_of(outcome_labels, c, o) if str(m) == "MD" else ""
+        for c, o, m in zip(main["condition"], main["outcome"], main["measure"], strict=True)
+    ]
     blocks = []
-    for (measure, above), part in main.groupby(["measure", "_above"], sort=True):
-        blocks.append((str(measure), bool(above), part.sort_values("condition")))
+    for (measure, above, outcome), part in main.groupby(
+        ["measure", "_above", "_outcome"], sort=True
+    ):
+        heading = block_heading(str(measure), bool(above), str(outcome))
+        blocks.append((str(measure), bool(above), heading, part.sort_values("condition")))
 
     columns = [
         Column("label", "Condition", max_in=1.9),
@@ -88,8 +131,8 @@ def overview_plot(
     ]
     body_rows, row = [], 0.0
     layout = []  # (measure, above, first_row, last_row)
-    for measure, above, part in blocks:
-        body_rows.append(dict(row=row, label=MEASURE_NAMES.get(measure, measure), bold=True))
+    for measure, above, heading, part in blocks:
+        body_rows.append(dict(row=row, label=heading, bold=True, span=True))
         first = row + 1
         for _, r in part.iterrows():
             row += 1
@@ -99,7 +142,7 @@ def overview_plot(
                 dict(
                     row=row,
                     label=humanize(r["condition"]),
-                    outcome=outcome_labels.get(outcome, humanize(outcome)),
+                    outcome=label_of(outcome_labels, r["condition"], outcome),
                     time=fmt_weeks(r["timepoint_weeks"]),
                     k=str(k),
                     effect=fmt_effect(r["estimate"], r["ci_low"], r["ci_high"], measure, MINUS)

@@ -11,8 +11,8 @@ from plotnine import element_blank, element_line, element_rect, element_text, th
 
 FONT = "DejaVu Sans"
 #: Point size of table text in forest plots and of axis text elsewhere.
-TEXT_PT = 8.0
-TITLE_PT = 9.5
+TEXT_PT = 9.0
+TITLE_PT = 10.5
 
 INK = "#1a1a1a"
 MUTED = "#5f5f5f"

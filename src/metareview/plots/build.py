@@ -1,0 +1,185 @@
+"""Which figures the review has, and the plots for them (file name → ggplot).
+
+Used by ``workflow/scripts/plot_figures.py``; the report finds the same files by name
+(:mod:`metareview.plots.figure_names`). Figures are only made where they mean something: a
+funnel plot for k ≥ 3, a time course for an outcome pooled at ≥ 2 timepoints, subgroup,
+leave-one-out and bubble plots where the sensitivity tables have rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+from plotnine import ggplot
+
+from metareview.plots.bubble import bubble_plot
+from metareview.plots.figure_names import (
+    bubble_name,
+    forest_name,
+    funnel_name,
+    loo_name,
+    overview_name,
+    subgroup_name,
+    timecourse_name,
+)
+from metareview.plots.forest import forest_plot, sort_studies
+from metareview.plots.format import as_bool, fmt_weeks, humanize, is_missing
+from metareview.plots.funnel import funnel_plot
+from metareview.plots.overview import overview_plot
+from metareview.plots.sensitivity_forests import loo_forest_plot, subgroup_forest_plot
+from metareview.plots.timecourse import timecourse_plot, timecourse_series
+
+KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
+FUNNEL_MIN_K = 3
+
+
+def rows_for(df: pd.DataFrame | None, key: dict) -> pd.DataFrame:
+    """Rows of ``df`` matching an analysis key (timepoints compared as floats)."""
+    if df is None or df.empty:
+        return pd.DataFrame()
+    mask = pd.Series(True, index=df.index)
+    for col, value in key.items():
+        if col not in df:
+            continue
+        if col == "timepoint_weeks":
+            mask &= (pd.to_numeric(df[col], errors="coerce") - float(value)).abs() < 1e-12
+        else:
+            mask &= df[col].astype(str) == str(value)
+    return df[mask]
+
+
+def _title(studies: pd.DataFrame, pooled: dict) -> str:
+    labels = sorted({str(v) for v in studies.get("outcome_label", []) if not is_missing(v)})
+    outcome = labels[0] if len(labels) == 1 else humanize(pooled["outcome"])
+    outcome = outcome[:1].upper() + outcome[1:]
+    return f"{humanize(pooled['condition'])} · {outcome} · {fmt_weeks(pooled['timepoint_weeks'])}"
+
+
+def outcome_label_map(effects: pd.DataFrame) -> dict:
+    """(condition, outcome) → the analyst's outcome label, where it is unique."""
+    labels: dict = {}
+    if effects.empty or "outcome_label" not in effects:
+        return labels
+    for (condition, outcome), part in effects.groupby(["condition", "outcome"], sort=True):
+        names = sorted({str(v) for v in part["outcome_label"].dropna()})
+        if len(names) == 1:
+            labels[(str(condition), str(outcome))] = names[0][:1].upper() + names[0][1:]
+    return labels
+
+
+def review_conditions(
+    pooled: pd.DataFrame, effects: pd.DataFrame, studies: pd.DataFrame, configured=None
+) -> list[str]:
+    """The configured conditions, else every condition seen in the tables."""
+    if configured:
+        return sorted({str(c) for c in configured})
+    seen: set[str] = set()
+    for df in (pooled, effects, studies):
+        if not df.empty and "condition" in df:
+            seen |= {str(c) for c in df["condition"].dropna()}
+    return sorted(seen)
+
+
+def figures(
+    effects: pd.DataFrame,
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame | None = None,
+    sensitivity: dict[str, pd.DataFrame] | None = None,
+    conditions: list[str] | None = None,
+) -> Iterator[tuple[str, ggplot]]:
+    """Yield (file name, plot) for every figure of the review, in a fixed order."""
+    studies = studies if studies is not None else pd.DataFrame()
+    sens = sensitivity or {}
+    pooled = pooled.sort_values(KEYS, kind="mergesort").reset_index(drop=True)
+    labels = {}
+    for df in (studies, effects):
+        if not df.empty and "study_id" in df and "label" in df:
+            labels |= {
+                str(s): str(lab) for s, lab in zip(df["study_id"], df["label"], strict=True)
+            }
+    outcome_labels = outcome_label_map(effects)
+    all_conditions = review_conditions(pooled, effects, studies, conditions)
+    reasons = {}
+    for condition in all_conditions:
+        if not (pooled["condition"].astype(str) == condition).any():
+            n = (
+                int((studies["condition"].astype(str) == condition).sum())
+                if "condition" in studies
+                else 0
+            )
+            reasons[condition] = (
+                f"{n} stud{'y' if n == 1 else 'ies'}, no usable numbers" if n else ""
+            )
+    yield (
+        overview_name(),
+        overview_plot(pooled, all_conditions, reasons=reasons, outcome_labels=outcome_labels),
+    )
+
+    for _, prow in pooled.iterrows():
+        p = prow.to_dict()
+        key = {k: p[k] for k in KEYS}
+        aid = str(p["analysis_id"])
+        rows = rows_for(effects, key)
+        title = _title(rows, p)
+        yield forest_name(aid), forest_plot(rows, p, title=title)
+        inc = rows[rows["included"].map(as_bool)] if "included" in rows else rows
+        k = int(p["k"])
+        if k >= FUNNEL_MIN_K:
+            ss = rows_for(sens.get("small_study"), key)
+            filled = rows_for(sens.get("trimfill_filled"), key)
+            yield (
+                funnel_name(aid),
+                funnel_plot(
+                    inc,
+                    p,
+                    filled=filled if len(filled) else None,
+                    small_study=ss.iloc[0] if len(ss) else None,
+                    title=f"Funnel plot · {title}",
+                ),
+            )
+        loo = rows_for(sens.get("leave_one_out"), key)
+        if len(loo):
+            order = list(sort_studies(inc)["study_id"].astype(str))
+            yield (
+                loo_name(aid),
+                loo_forest_plot(
+                    loo, p, labels=labels, order=order, title=f"Leave-one-out · {title}"
+                ),
+            )
+        sg = rows_for(sens.get("subgroups"), key)
+        tests = rows_for(sens.get("subgroup_tests"), key)
+        if len(sg):
+            for subgroup, part in sg.groupby("subgroup", sort=True):
+                if part["level"].nunique() < 2:
+                    continue
+                test = rows_for(tests, {"subgroup": subgroup})
+                yield (
+                    subgroup_name(aid, str(subgroup)),
+                    subgroup_forest_plot(part, p, test.iloc[0] if len(test) else None),
+                )
+        mr = rows_for(sens.get("metaregression"), key)
+        if len(mr) and not studies.empty:
+            for _, m in mr.sort_values("moderator", kind="mergesort").iterrows():
+                mod = str(m["moderator"])
+                if is_missing(m.get("slope")) or mod not in studies:
+                    continue
+                data = inc.drop(columns=[mod], errors="ignore").merge(
+                    studies[["study_id", mod]], on="study_id", how="left"
+                )
+                yield (
+                    bubble_name(aid, mod),
+                    bubble_plot(data, mod, dict(m) | {"measure": p["measure"]}),
+                )
+
+    for condition, outcome, measure in timecourse_series(pooled):
+        part = pooled[
+            (pooled["condition"].astype(str) == condition)
+            & (pooled["outcome"].astype(str) == outcome)
+        ]
+        several = part["measure"].nunique() > 1
+        part = part[part["measure"].astype(str) == measure]
+        name = timecourse_name(condition, outcome, measure if several else None)
+        label = outcome_labels.get((condition, outcome), humanize(outcome))
+        title = f"{humanize(condition)} · {label[:1].upper() + label[1:]} over time"
+        yield name, timecourse_plot(part, title=title)

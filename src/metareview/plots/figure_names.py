@@ -1,0 +1,39 @@
+"""File names of the figures in ``results/figures/``, shared by the plotting script and the
+report (which finds optional figures by name)."""
+
+from __future__ import annotations
+
+import re
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "_", str(text).lower()).strip("_") or "x"
+
+
+def forest_name(analysis_id: str) -> str:
+    return f"forest_{analysis_id}.svg"
+
+
+def funnel_name(analysis_id: str) -> str:
+    return f"funnel_{analysis_id}.svg"
+
+
+def loo_name(analysis_id: str) -> str:
+    return f"loo_{analysis_id}.svg"
+
+
+def subgroup_name(analysis_id: str, subgroup: str) -> str:
+    return f"subgroup_{analysis_id}--{_slug(subgroup)}.svg"
+
+
+def bubble_name(analysis_id: str, moderator: str) -> str:
+    return f"bubble_{analysis_id}--{_slug(moderator)}.svg"
+
+
+def timecourse_name(condition: str, outcome: str, measure: str | None = None) -> str:
+    suffix = f"--{_slug(measure)}" if measure else ""
+    return f"timecourse_{condition}--{outcome}{suffix}.svg"
+
+
+def overview_name() -> str:
+    return "overview.svg"
