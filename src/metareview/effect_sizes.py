@@ -169,6 +169,7 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
         "sign_flipped": False,
         "exp_dispersion_source": "",
         "ctl_dispersion_source": "",
+        "plausibility_warnings": [],
     }
     assumptions = [row["assumptions"]] if _present(row.get("assumptions")) else []
     try:
@@ -200,14 +201,44 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
         out["exclusion_reason"] = str(err)
         out["yi"] = out["vi"] = np.nan
     out["conversions"] = "; ".join(out["conversions"])
+    out["plausibility_warnings"] = "; ".join(out["plausibility_warnings"])
     out["assumptions"] = "; ".join(a for a in assumptions if a)
     return out
+
+
+#: An SD below this fraction of a bounded scale's range is implausibly small for pain data.
+SMALL_SD_FRACTION = 0.1
+
+
+def plausibility_warnings(arm: ArmSummary, row: pd.Series, prefix: str) -> list[str]:
+    """Warnings for an arm SD that is implausible for its bounded scale (no effect on numbers).
+
+    A reported SD below 10% of the scale range suggests the "±" was an SEM; an SD derived
+    from an SE or CI that exceeds the whole range suggests the "±" was an SD.
+    """
+    lo, hi = row.get("scale_min"), row.get("scale_max")
+    if not (_present(lo) and _present(hi)):
+        return []
+    width = hi - lo
+    n = row[f"{prefix}_n"]
+    if arm.source == "sd" and arm.sd < SMALL_SD_FRACTION * width:
+        return [
+            f"{prefix}: SD {arm.sd:g} is implausibly small for a {lo:g}–{hi:g} scale "
+            f"(n = {n:g}): was the ± an SEM?"
+        ]
+    if arm.source in ("se", "ci") and arm.sd > width:
+        return [
+            f"{prefix}: SD {arm.sd:.3g} derived from the {arm.source.upper()} exceeds the "
+            f"{lo:g}–{hi:g} scale range: was the ± an SD?"
+        ]
+    return []
 
 
 def _continuous_row(row, options: EffectOptions, out: dict, assumptions: list) -> None:
     arms = {}
     for prefix in ("exp", "ctl"):
         arm = arm_summary(_arm(row, prefix))
+        out["plausibility_warnings"].extend(plausibility_warnings(arm, row, prefix))
         out[f"{prefix}_dispersion_source"] = arm.source
         if arm.conversion:
             out["conversions"].append(f"{prefix}: {arm.conversion}")

@@ -40,6 +40,7 @@ EFFECT_SIZE_COLUMNS = [
     "continuity_correction",
     "sign_flipped",
     "assumptions",
+    "plausibility_warnings",
     "outcome_label",
     "timepoint_label",
     "source_file",

@@ -161,3 +161,16 @@ def test_crossover_flagged_as_parallel_by_default():
     paired = row_effect(r, EffectOptions(crossover_correlation=0.5))
     assert paired["vi"] == pytest.approx(out["vi"] - 2 * 0.5 * 1 * 1 / 10)
     assert np.isfinite(paired["yi"])
+
+
+def test_plausibility_warns_on_small_sd_and_on_sd_beyond_scale():
+    small = row(exp_n=30, ctl_n=30, exp_mean=2.68, exp_sd=0.51, ctl_mean=5.45, ctl_sd=0.48,
+                scale_min=0.0, scale_max=10.0)  # fmt: skip
+    out = row_effect(small, EffectOptions())
+    assert "implausibly small" in out["plausibility_warnings"] and out["included"]
+    big = row(exp_n=30, ctl_n=30, exp_mean=5.0, exp_se=2.5, ctl_mean=5.0, ctl_se=2.5,
+              scale_min=0.0, scale_max=10.0)  # fmt: skip
+    assert "was the ± an SD?" in row_effect(big, EffectOptions())["plausibility_warnings"]
+    fine = row(exp_n=30, ctl_n=30, exp_mean=5.0, exp_sd=2.0, ctl_mean=5.0, ctl_sd=2.0,
+               scale_min=0.0, scale_max=10.0)  # fmt: skip
+    assert row_effect(fine, EffectOptions())["plausibility_warnings"] == ""
