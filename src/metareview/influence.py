@@ -8,8 +8,8 @@
 - :func:`without_high_risk` — the model refitted without studies at high risk of bias.
 
 Every refit uses :func:`metareview.pooling.pool` (or its building blocks) with the analysis'
-tau² method, CI method and level. Validated against metafor 3.8-1 in
-``tests/unit/test_influence.py``.
+tau² method, CI method and level. Validated against metafor 3.8-1 (REML and DL, z and
+Knapp–Hartung) on the reference fixtures in ``tests/unit/test_influence.py``.
 """
 
 from __future__ import annotations

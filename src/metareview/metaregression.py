@@ -5,8 +5,9 @@ coefficients from :func:`metareview.pooling.weighted_fit`; the slope is tested w
 ``ci_method="hksj"``, the Knapp–Hartung SE and t(k − 2), as ``rma(yi, vi, mods=~x,
 test="knha")``. R² is metafor's pseudo-R²: max(0, 100·(tau²_RE − tau²_ME)/tau²_RE), with
 tau²_RE from the intercept-only model (same method, same studies), and 0 when tau²_RE = 0
-(metafor ≥ 2.1; older versions gave NA). Validated against metafor 3.8-1 for every tau² method
-in ``tests/unit/test_metaregression.py``.
+(metafor ≥ 2.1; older versions gave NA). Validated against metafor 3.8-1 ``rma(mods=~x)`` with
+REML and DL, z and Knapp–Hartung, on the reference fixtures (``tests/unit/test_metaregression.py``;
+closed form to 1e-6, REML to 1e-4; all eight tau² methods agreed to ~1e-9 in development).
 """
 
 from __future__ import annotations

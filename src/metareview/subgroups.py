@@ -5,7 +5,8 @@ Every level gets its own random-effects model (separate tau², as R's ``meta`` w
 Subgroup differences are tested with Cochran's Q across the level estimates, treating their
 standard errors as known: a common-effect model on the level estimates, as
 ``rma(estimate, sei=se, method="EE")`` on the per-level fits. Validated against metafor 3.8-1
-(``rma(..., subset=level)`` and that ``EE`` model) in ``tests/unit/test_subgroups.py``.
+(``rma()`` on each level and that ``EE`` model; REML and DL, z and Knapp–Hartung) in
+``tests/unit/test_subgroups.py``.
 """
 
 from __future__ import annotations
