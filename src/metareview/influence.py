@@ -8,8 +8,8 @@
 - :func:`without_high_risk` — the model refitted without studies at high risk of bias.
 
 Every refit uses :func:`metareview.pooling.pool` (or its building blocks) with the analysis'
-tau² method, CI method and level. Validated against metafor 3.8-1 (REML and DL, z and
-Knapp–Hartung) on the reference fixtures in ``tests/unit/test_influence.py``.
+tau² method, CI method, level and ``convergence`` setting. Validated against metafor 3.8-1
+(REML and DL, z and Knapp–Hartung) on the reference fixtures in ``tests/unit/test_influence.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,13 @@ def _summary(fit) -> dict:
 
 
 def leave_one_out(
-    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+    yi,
+    vi,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    convergence: str = "exact",
 ) -> list[dict]:
     """Refit the random-effects model without each study in turn (k ≥ 3, else no rows).
 
@@ -70,15 +76,24 @@ def leave_one_out(
     rows = []
     for i in range(yi.size):
         keep = np.arange(yi.size) != i
-        fit = pool(yi[keep], vi[keep], tau2_method=tau2_method, ci_method=ci_method, level=level)
+        fit = pool(
+            yi[keep],
+            vi[keep],
+            tau2_method=tau2_method,
+            ci_method=ci_method,
+            level=level,
+            convergence=convergence,
+        )
         rows.append(_summary(fit))
     return rows
 
 
-def _intercept_fit(yi, vi, tau2_method: str, ci_method: str) -> tuple[float, float, float, float]:
+def _intercept_fit(
+    yi, vi, tau2_method: str, ci_method: str, convergence: str
+) -> tuple[float, float, float, float]:
     """(beta, vb, tau2, s2w) of an intercept-only model, vb scaled by s2w under Knapp–Hartung."""
     X = np.ones((yi.size, 1))
-    tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2
+    tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence).tau2
     fit = weighted_fit(yi, vi, X, tau2)
     s2w = 1.0
     if ci_method == "hksj":
@@ -90,7 +105,7 @@ def _intercept_fit(yi, vi, tau2_method: str, ci_method: str) -> tuple[float, flo
 
 
 def influence_diagnostics(
-    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj"
+    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", convergence: str = "exact"
 ) -> list[dict]:
     """Case-deletion diagnostics of the random-effects model, as ``influence.rma.uni``.
 
@@ -115,13 +130,15 @@ def influence_diagnostics(
     k, p = yi.size, 1
     if k < MIN_STUDIES:
         return []
-    beta, vb, tau2, _ = _intercept_fit(yi, vi, tau2_method, ci_method)
+    beta, vb, tau2, _ = _intercept_fit(yi, vi, tau2_method, ci_method, convergence)
     w = 1.0 / (vi + tau2)
     hat = w / w.sum()
     rows = []
     for i in range(k):
         keep = np.arange(k) != i
-        beta_i, vb_i, tau2_i, s2w_i = _intercept_fit(yi[keep], vi[keep], tau2_method, ci_method)
+        beta_i, vb_i, tau2_i, s2w_i = _intercept_fit(
+            yi[keep], vi[keep], tau2_method, ci_method, convergence
+        )
         resid = yi[i] - beta_i
         if abs(resid) < 100 * np.finfo(float).eps:  # as metafor
             resid = 0.0
@@ -161,7 +178,13 @@ def influence_diagnostics(
 
 
 def cumulative(
-    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+    yi,
+    vi,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    convergence: str = "exact",
 ) -> list[dict]:
     """Cumulative meta-analysis: row j pools the first j studies in the order given.
 
@@ -170,7 +193,16 @@ def cumulative(
     """
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     return [
-        _summary(pool(yi[:j], vi[:j], tau2_method=tau2_method, ci_method=ci_method, level=level))
+        _summary(
+            pool(
+                yi[:j],
+                vi[:j],
+                tau2_method=tau2_method,
+                ci_method=ci_method,
+                level=level,
+                convergence=convergence,
+            )
+        )
         for j in range(1, yi.size + 1)
     ]
 
@@ -184,6 +216,7 @@ def without_high_risk(
     tau2_method: str = "REML",
     ci_method: str = "hksj",
     level: float = 0.95,
+    convergence: str = "exact",
 ) -> dict:
     """Re-pool without the studies whose risk of bias is ``high`` (case-insensitive).
 
@@ -212,7 +245,14 @@ def without_high_risk(
             ["estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"], NAN
         )
         return counts | empty | {"note": "every study is at high risk of bias"}
-    fit = pool(yi[~high], vi[~high], tau2_method=tau2_method, ci_method=ci_method, level=level)
+    fit = pool(
+        yi[~high],
+        vi[~high],
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+        convergence=convergence,
+    )
     row = counts | {k: v for k, v in _summary(fit).items() if k != "k"}
     if counts["n_unknown"] == counts["k_before"]:
         reason = "risk of bias not reported for any study: nothing excluded"

@@ -29,11 +29,19 @@ def pseudo_r2(tau2_re: float, tau2_me: float) -> float:
 
 
 def meta_regression(
-    yi, vi, x, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+    yi,
+    vi,
+    x,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    convergence: str = "exact",
 ) -> dict | None:
     """Fit yi = β0 + β1·x + u_i + e_i, u_i ~ N(0, tau²), e_i ~ N(0, vi).
 
-    Studies with a missing (NaN) moderator are dropped first.
+    Studies with a missing (NaN) moderator are dropped first. ``convergence`` is passed to
+    :func:`metareview.tau2.estimate_tau2` (``"metafor"`` stops where metafor's defaults stop).
 
     Returns
     -------
@@ -50,14 +58,14 @@ def meta_regression(
     if k < MIN_STUDIES or np.unique(x).size < 2:
         return None
     X = np.column_stack([np.ones(k), x])
-    fit_tau2 = estimate_tau2(yi, vi, X, tau2_method)
+    fit_tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence)
     fit = weighted_fit(yi, vi, X, fit_tau2.tau2)
     if ci_method == "hksj":
         se, df = fit.se_hksj, k - 2
     else:
         se, df = fit.se_z, None
     low, high, p = wald_interval(float(fit.beta[1]), float(se[1]), level, df)
-    tau2_re = estimate_tau2(yi, vi, np.ones((k, 1)), tau2_method).tau2
+    tau2_re = estimate_tau2(yi, vi, np.ones((k, 1)), tau2_method, convergence).tau2
     note = "" if fit_tau2.converged else "tau2 did not converge"
     return {
         "k": k,

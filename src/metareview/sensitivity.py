@@ -99,6 +99,7 @@ def run_sensitivity(
     level: float = 0.95,
     subgroups: list[str] | tuple[str, ...] = (),
     moderators: list[str] | tuple[str, ...] = (),
+    convergence: str = "exact",
 ) -> dict[str, pd.DataFrame]:
     """Run every sensitivity and small-study analysis for every analysis in ``effects``.
 
@@ -110,7 +111,7 @@ def run_sensitivity(
     studies : DataFrame
         ``data/raw/studies.csv``: ``study_id`` and the subgroup, moderator and
         ``risk_of_bias`` columns.
-    tau2_method, ci_method, level
+    tau2_method, ci_method, level, convergence
         As for ``results/pooled.csv``; every refit uses them.
     subgroups, moderators : list of str
         ``studies.csv`` columns for subgroup analyses and one-moderator meta-regressions.
@@ -134,6 +135,7 @@ def run_sensitivity(
     data = _included(effects)
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     opts = {"tau2_method": tau2_method, "ci_method": ci_method, "level": level}
+    opts["convergence"] = convergence
 
     for key, group in data.groupby(KEYS, sort=True, dropna=False):
         keys = dict(zip(KEYS, key, strict=True))
@@ -188,7 +190,11 @@ def _study_rows(rows, keys, group: pd.DataFrame, opts: dict) -> None:
     if yi.size >= influence.MIN_STUDIES:
         omitted = influence.leave_one_out(yi, vi, **opts)
         diagnostics = influence.influence_diagnostics(
-            yi, vi, tau2_method=opts["tau2_method"], ci_method=opts["ci_method"]
+            yi,
+            vi,
+            tau2_method=opts["tau2_method"],
+            ci_method=opts["ci_method"],
+            convergence=opts["convergence"],
         )
         for (sid, label, _), fit, diag in zip(studies, omitted, diagnostics, strict=True):
             rows["leave_one_out"].append(keys | {"omitted": sid, "label": label} | fit)

@@ -184,20 +184,20 @@ class TrimFillResult:
     note: str = ""
 
 
-def _intercept(yi: np.ndarray, vi: np.ndarray, tau2_method: str) -> float:
+def _intercept(yi: np.ndarray, vi: np.ndarray, tau2_method: str, convergence: str) -> float:
     """Random-effects estimate of an intercept-only model (one study: the study itself)."""
     X = np.ones((yi.size, 1))
-    tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2 if yi.size > 1 else 0.0
+    tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence).tau2 if yi.size > 1 else 0.0
     return float(weighted_fit(yi, vi, X, tau2).beta[0])
 
 
-def estimate_side(yi, vi, tau2_method: str) -> str:
+def estimate_side(yi, vi, tau2_method: str, convergence: str = "exact") -> str:
     """Side with the missing studies, as metafor: the sign of the slope of a mixed-effects
     meta-regression of yi on sqrt(vi) (tau² by ``tau2_method``); a negative slope means
     studies are missing on the right."""
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     X = np.column_stack([np.ones(yi.size), np.sqrt(vi)])
-    tau2 = estimate_tau2(yi, vi, X, tau2_method).tau2
+    tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence).tau2
     return "right" if weighted_fit(yi, vi, X, tau2).beta[1] < 0 else "left"
 
 
@@ -210,6 +210,7 @@ def trim_and_fill(
     level: float = 0.95,
     side: str | None = None,
     max_iter: int = 100,
+    convergence: str = "exact",
 ) -> TrimFillResult:
     """Trim-and-fill with the L0 estimator, exactly as ``metafor::trimfill.rma.uni``.
 
@@ -232,7 +233,7 @@ def trim_and_fill(
     if k < MIN_STUDIES:
         raise ValueError(f"trim-and-fill needs at least {MIN_STUDIES} studies; got {k}")
     if side is None:
-        side = estimate_side(yi, vi, tau2_method)
+        side = estimate_side(yi, vi, tau2_method, convergence)
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
     sign = -1.0 if side == "right" else 1.0
@@ -245,7 +246,7 @@ def trim_and_fill(
         iterations += 1
         if iterations > max_iter:
             raise RuntimeError("trim-and-fill did not converge")
-        beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method)
+        beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method, convergence)
         centred = _snap(ys - beta, ys)
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
@@ -263,6 +264,7 @@ def trim_and_fill(
         tau2_method=tau2_method,
         ci_method=ci_method,
         level=level,
+        convergence=convergence,
     )
     return TrimFillResult(
         k0=k0,
@@ -281,7 +283,13 @@ def trim_and_fill(
 
 
 def small_study_tests(
-    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+    yi,
+    vi,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    convergence: str = "exact",
 ) -> dict | None:
     """One row of ``results/small_study.csv`` for an analysis, or ``None`` when k < 3.
 
@@ -314,7 +322,14 @@ def small_study_tests(
         notes.append("all variances equal: trim-and-fill side undefined")
     else:
         try:
-            tf = trim_and_fill(yi, vi, tau2_method=tau2_method, ci_method=ci_method, level=level)
+            tf = trim_and_fill(
+                yi,
+                vi,
+                tau2_method=tau2_method,
+                ci_method=ci_method,
+                level=level,
+                convergence=convergence,
+            )
         except RuntimeError as error:  # k0 oscillates
             notes.append(f"{error}: no trim-and-fill estimate")
         else:

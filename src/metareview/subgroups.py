@@ -41,7 +41,14 @@ def level_key(value) -> str:
 
 
 def pool_levels(
-    yi, vi, groups, *, tau2_method: str = "REML", ci_method: str = "hksj", level: float = 0.95
+    yi,
+    vi,
+    groups,
+    *,
+    tau2_method: str = "REML",
+    ci_method: str = "hksj",
+    level: float = 0.95,
+    convergence: str = "exact",
 ) -> tuple[list[dict], int]:
     """Pool each level of ``groups`` separately.
 
@@ -51,6 +58,8 @@ def pool_levels(
         Effect sizes and sampling variances of one analysis.
     groups : array_like
         The level of each study; missing values (None/NaN/empty) form no level.
+    tau2_method, ci_method, level, convergence
+        As for :func:`metareview.pooling.pool`, which pools each level.
 
     Returns
     -------
@@ -67,7 +76,14 @@ def pool_levels(
     rows = []
     for key in sorted(keys[~missing].unique()):
         mask = (keys == key).to_numpy() & ~missing.to_numpy()
-        fit = pool(yi[mask], vi[mask], tau2_method=tau2_method, ci_method=ci_method, level=level)
+        fit = pool(
+            yi[mask],
+            vi[mask],
+            tau2_method=tau2_method,
+            ci_method=ci_method,
+            level=level,
+            convergence=convergence,
+        )
         rows.append(
             {
                 "level": key,

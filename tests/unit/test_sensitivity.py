@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from metareview.pooling import pool
 from metareview.sensitivity import COLUMNS, KEYS, TABLES, run_sensitivity
 
 REPO = Path(__file__).resolve().parents[2]
@@ -252,6 +253,17 @@ def test_bad_columns_stop_with_a_message():
         run_sensitivity(effects(5), studies, moderators=["sessions"])
 
 
+def test_convergence_setting_reaches_every_refit():
+    frame = effects(5)
+    tables = run(frame, convergence="metafor")
+    yi, vi = frame["yi"].to_numpy()[1:], frame["vi"].to_numpy()[1:]
+    loo = tables["leave_one_out"].set_index("omitted")
+    for convergence in ("metafor", "exact"):
+        fit = pool(yi, vi, tau2_method="REML", ci_method="hksj", convergence=convergence)
+        matches = loo.loc["s1", "tau2"] == fit.tau2
+        assert matches == (convergence == "metafor")
+
+
 class Outputs(dict):
     """Stand-in for Snakemake's named output list: names → paths."""
 
@@ -270,7 +282,12 @@ def test_entry_script_writes_every_named_output(tmp_path):
         input=SimpleNamespace(effects=tmp_path / "effects.csv", studies=tmp_path / "studies.csv"),
         output=Outputs({n: tmp_path / f"{n}.csv" for n in names}),
         params=SimpleNamespace(
-            tau2_method="DL", ci_method="z", level=0.95, subgroups=["route"], moderators=None
+            tau2_method="DL",
+            ci_method="z",
+            level=0.95,
+            subgroups=["route"],
+            moderators=None,
+            convergence="exact",
         ),
         log=[tmp_path / "log.txt"],
     )

@@ -20,5 +20,6 @@ rule analyse_sensitivity:
         level=config["level"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
+        convergence=config["convergence"],
     script:
         "../scripts/analyse_sensitivity.py"

@@ -20,6 +20,7 @@ def main(smk) -> None:
         level=smk.params.level,
         subgroups=list(smk.params.subgroups or []),
         moderators=list(smk.params.moderators or []),
+        convergence=smk.params.convergence,
     )
     outputs = set(smk.output.keys())  # Snakemake's Namedlist: `in` alone tests the paths
     for name, table in tables.items():
