@@ -14,6 +14,8 @@ rule analyse_sensitivity:
         rob_sensitivity="results/rob_sensitivity.csv",
     log:
         "logs/analyse_sensitivity.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         tau2_method=config["tau2_method"],
         ci_method=config["ci_method"],
