@@ -302,16 +302,16 @@ def forest_plot(
     body = pd.concat([body, pd.DataFrame(extra)], ignore_index=True)
 
     # -- axis ---------------------------------------------------------------------------------
-    core = [
-        pooled.get("ci_low"),
-        pooled.get("ci_high"),
-        pooled.get("pi_low"),
-        pooled.get("pi_high"),
-        pooled.get("estimate"),
-    ]
+    # The axis fits the studies and the summary CI; the prediction interval is included when
+    # that widens the axis by at most half, else it is cut with arrows (with k = 3 it uses t(1)
+    # and can be wider than every study).
+    core = [pooled.get("ci_low"), pooled.get("ci_high"), pooled.get("estimate")]
     spread = list(included["ci_low"]) + list(included["ci_high"])
     left, right = favours_labels(measure, _get(pooled, "higher_is_better", False))
     axis = choose_axis(core, spread, measure, left, right, header=(name, model))
+    pi = [v for v in (pooled.get("pi_low"), pooled.get("pi_high")) if not is_missing(v)]
+    if pi and max(abs(float(v)) for v in pi) <= 1.5 * axis.hi:
+        axis = choose_axis(core + pi, spread, measure, left, right, header=(name, model))
 
     tp = TablePlot(columns=columns, axis=axis, title=title or default_title(pooled))
     tp.fit_columns(body)

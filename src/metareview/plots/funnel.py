@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,7 @@ def funnel_plot(
         + labs(
             x=f"{name}{' (log scale)' if ratio else ''}",
             y="Standard error",
-            title=title or f"Funnel plot · {default_title(pooled)}",
+            title=textwrap.fill(title or f"Funnel plot · {default_title(pooled)}", 64),
             subtitle="\n".join(subtitle),
             caption="Shading around the null shows where a study on its own would be significant."
             + ("\nOpen circles: studies imputed by trim-and-fill." if imputed_any else ""),

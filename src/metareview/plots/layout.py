@@ -310,8 +310,9 @@ class TablePlot:
         if hi > self.axis.hi:
             self.arrow(y, "right")
         if style == "pi":
-            for x in (x0, x1):
-                self.segment("pi", x, y - 0.22, x, y + 0.22)
+            for x, cut in ((x0, lo < self.axis.lo), (x1, hi > self.axis.hi)):
+                if not cut:
+                    self.segment("pi", x, y - 0.22, x, y + 0.22)
 
     def arrow(self, y: float, side: str) -> None:
         tip = self.effect_x(self.axis.lo if side == "left" else self.axis.hi)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,7 @@ def timecourse_series(pooled: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [tuple(map(str, key)) for key, n in counts.items() if n >= 2]
 
 
+TITLE_WRAP = 64
 TIME_LABELS = {round(b, 9): label for b, label in TIME_BREAKS}
 
 
@@ -107,7 +109,7 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     )
     pis = df.dropna(subset=["pi_lo", "pi_hi"])
     x_max = float(df["x"].max())
-    breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.5]
+    breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.2]
     favoured_above = ketamine_favoured_above(
         measure, df["higher_is_better"].iloc[0] if "higher_is_better" in df else False
     )
@@ -119,9 +121,12 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
         len(pis) and (pis["pi_lo"].min() < conv(view[0]) or pis["pi_hi"].max() > conv(view[1]))
     )
     level = f"{100 * float(df['level'].iloc[0]):g}"
+    what = "Pooled estimate" if (df["k"].astype(int) >= 2).any() else "Single-study estimate"
+    pi_note = ""
+    if len(pis):
+        pi_note = f" and prediction interval (red{', cut at the edge' if clipped else ''})"
     subtitle = (
-        f"Pooled estimate with its {level}% CI (blue) and prediction interval (red"
-        f"{', cut at the plot edge' if clipped else ''}).\nKetamine is favoured {direction} "
+        f"{what} with its {level}% CI (blue){pi_note}.\nKetamine is favoured {direction} "
         f"the line at {tick_label(0.0, measure)}."
     )
     condition, outcome = str(df["condition"].iloc[0]), str(df["outcome"].iloc[0])
@@ -155,7 +160,9 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
         + labs(
             x="Follow-up (pseudo-log time axis)",
             y=f"{MEASURE_NAMES.get(measure, measure)}{' (log scale)' if ratio else ''}",
-            title=title or f"{humanize(condition)} · {humanize(outcome)} over time",
+            title=textwrap.fill(
+                title or f"{humanize(condition)} · {humanize(outcome)} over time", TITLE_WRAP
+            ),
             subtitle=subtitle,
             shape="",
         )
