@@ -24,7 +24,7 @@ from metareview.plots.figure_names import (
     timecourse_name,
 )
 from metareview.plots.forest import forest_plot, sort_studies
-from metareview.plots.format import as_bool, fmt_weeks, humanize, is_missing
+from metareview.plots.format import as_bool, column_label, fmt_weeks, humanize, is_missing
 from metareview.plots.funnel import funnel_plot
 from metareview.plots.overview import overview_plot
 from metareview.plots.sensitivity_forests import loo_forest_plot, subgroup_forest_plot
@@ -156,7 +156,12 @@ def figures(
                 test = rows_for(tests, {"subgroup": subgroup})
                 yield (
                     subgroup_name(aid, str(subgroup)),
-                    subgroup_forest_plot(part, p, test.iloc[0] if len(test) else None),
+                    subgroup_forest_plot(
+                        part,
+                        p,
+                        test.iloc[0] if len(test) else None,
+                        title=f"{title} · by {column_label(subgroup).lower()}",
+                    ),
                 )
         mr = rows_for(sens.get("metaregression"), key)
         if len(mr) and not studies.empty:

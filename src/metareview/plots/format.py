@@ -204,6 +204,19 @@ def humanize(slug) -> str:
     return text[:1].upper() + text[1:]
 
 
+def wrap_title(text: str, width: int = 64) -> str:
+    """Wrap a ``A · B · C`` title between its parts where possible, else between words."""
+    import textwrap
+
+    lines: list[str] = []
+    for part in str(text).split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] = f"{lines[-1]} · {part}"
+        else:
+            lines.extend(textwrap.wrap(part, width) or [""])
+    return "\n".join(lines)
+
+
 def tick_label(value: float, measure: str, minus: str = MINUS) -> str:
     """Axis tick text on the natural scale: ``0.1``, ``1``, ``10``, ``−2``."""
     v = to_natural(value, measure)

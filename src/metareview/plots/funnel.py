@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -26,11 +25,11 @@ from metareview.plots.format import (
     MEASURE_NAMES,
     as_bool,
     fmt_effect,
-    fmt_num,
     fmt_p,
     is_missing,
     is_ratio,
     tick_label,
+    wrap_title,
 )
 from metareview.plots.theme import CONTOUR_FILLS, INK, MUTED, THEME
 
@@ -141,7 +140,7 @@ def funnel_plot(
         + labs(
             x=f"{name}{' (log scale)' if ratio else ''}",
             y="Standard error",
-            title=textwrap.fill(title or f"Funnel plot · {default_title(pooled)}", 64),
+            title=wrap_title(title or f"Funnel plot · {default_title(pooled)}", 64),
             subtitle="\n".join(subtitle),
             caption="Shading around the null shows where a study on its own would be significant."
             + ("\nOpen circles: studies imputed by trim-and-fill." if imputed_any else ""),
@@ -163,6 +162,6 @@ def funnel_plot(
         p += scale_x_continuous(
             limits=limits,
             expand=(0, 0),
-            labels=lambda xs: [fmt_num(x, 2).rstrip("0").rstrip(".") for x in xs],
+            labels=lambda xs: [tick_label(x, measure) for x in xs],
         )
     return p

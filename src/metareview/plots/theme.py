@@ -23,9 +23,9 @@ PI = "#b2182b"  # prediction interval
 NO_DATA = "#9e9e9e"
 #: Funnel contour shading, from p < 0.01 (outside) to p > 0.10 (inside).
 CONTOUR_FILLS = {
-    "p < 0.01": "#a8a8a8",
-    "0.01 < p < 0.05": "#cacaca",
-    "0.05 < p < 0.10": "#e8e8e8",
+    "p < 0.01": "#b8b8b8",
+    "0.01 < p < 0.05": "#d4d4d4",
+    "0.05 < p < 0.10": "#ececec",
     "p > 0.10": "#ffffff",
 }
 

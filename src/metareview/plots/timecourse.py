@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from metareview.plots.format import (
     is_ratio,
     ketamine_favoured_above,
     tick_label,
+    wrap_title,
 )
 from metareview.plots.theme import FONT, INK, MUTED, PI, STUDY, TEXT_PT, THEME
 
@@ -160,7 +160,7 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
         + labs(
             x="Follow-up (pseudo-log time axis)",
             y=f"{MEASURE_NAMES.get(measure, measure)}{' (log scale)' if ratio else ''}",
-            title=textwrap.fill(
+            title=wrap_title(
                 title or f"{humanize(condition)} · {humanize(outcome)} over time", TITLE_WRAP
             ),
             subtitle=subtitle,
