@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -688,10 +689,19 @@ def _unusable(studies: pd.DataFrame, effects: pd.DataFrame, condition: str) -> l
                 "design": text(r.get("design")),
                 "what": note or "no outcome data extracted",
                 "contributes": "yes" if contributes else "no",
-                "doi": text(r.get("doi")),
+                "doi": doi_of(text(r.get("doi"))),
             }
         )
     return out
+
+
+DOI_PATTERN = re.compile(r"10\.\d{4,9}/[^\s;,]+")
+
+
+def doi_of(text_value: str) -> str:
+    """The first DOI in a free-text identifier field ('' if none)."""
+    match = DOI_PATTERN.search(str(text_value))
+    return match.group(0).rstrip(".") if match else ""
 
 
 def _reviews(reviews: pd.DataFrame) -> list[dict]:
@@ -718,8 +728,8 @@ def _reviews(reviews: pd.DataFrame) -> list[dict]:
                 "estimate": (fmt_num(est) + ci) if not is_missing(est) else "",
                 "k": text(r.get("k_studies")),
                 "note": text(r.get("certainty_or_note")),
-                "doi": doi if doi.startswith("10.") else "",
-                "id": "" if doi.startswith("10.") else doi,
+                "doi": doi_of(doi),
+                "id": doi.replace(doi_of(doi), "").strip(" ;,") if doi_of(doi) else doi,
                 "url": url.split(" ")[0] if url.startswith(("https://", "http://")) else "",
             }
         )
