@@ -19,10 +19,10 @@ rule plot_figures:
             caption="../report/figures.rst",
             category="Figures",
         ),
-    params:
-        conditions=config["conditions"],
     log:
         "logs/plot_figures.log",
+    params:
+        conditions=config["conditions"],
     script:
         "../scripts/plot_figures.py"
 
@@ -51,6 +51,8 @@ rule render_report:
             category="Report",
         ),
         md="results/report.md",
+    log:
+        "logs/render_report.log",
     params:
         conditions=config["conditions"],
         tau2_method=config["tau2_method"],
@@ -61,7 +63,5 @@ rule render_report:
         crossover_correlation=config["crossover_correlation"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
-    log:
-        "logs/render_report.log",
     script:
         "../scripts/render_report.py"
