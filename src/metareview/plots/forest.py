@@ -239,10 +239,13 @@ def forest_plot(
 
     # -- text cells ---------------------------------------------------------------------------
     cc = df.get("continuity_correction", pd.Series(False, index=df.index)).map(as_bool)
+    crossover = df.get("design", pd.Series("", index=df.index)).astype(str).str.lower()
+    crossover = crossover.str.startswith("crossover")
     body = pd.DataFrame({"row": df["row"]})
+    labels = df.get("label", df.get("study_id"))
     body["label"] = [
-        f"{'' if is_missing(lab) else lab}{' †' if c else ''}"
-        for lab, c in zip(df.get("label", df.get("study_id")), cc, strict=True)
+        f"{'' if is_missing(lab) else lab}{' †' if c else ''}{' ‡' if x else ''}"
+        for lab, c, x in zip(labels, cc, crossover, strict=True)
     ]
     for key in ("exp_events", "ctl_events", "exp_n", "ctl_n"):
         body[key] = [fmt_int(v).replace("-", MINUS) for v in df.get(key, [math.nan] * len(df))]
@@ -341,6 +344,10 @@ def forest_plot(
     notes = [heterogeneity_text(pooled), overall_text(pooled)]
     if cc.any():
         notes.append("† 0.5 added to every cell of this study (zero events in one arm)")
+    if crossover[df["included"]].any():
+        notes.append(
+            "‡ crossover trial analysed as if parallel groups (within-person correlation ignored)"
+        )
     fits_beside = max(text_width_in(n) for n in notes) <= tp.plot_x0 - MARGIN_IN - 0.3
     first = y_axis + 0.6 if fits_beside else y_axis + AXIS_BLOCK_ROWS
     for i, note in enumerate(notes):
