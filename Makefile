@@ -43,6 +43,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
 
+## Screenshot results/report.html in headless Chromium (installs chromium if missing).
+check-report: $(STAMP)
+	tools/check_report.sh
+
 ## Regenerate the bundled review's published results (results/pooled.csv, report.md, MANIFEST).
 publish: $(STAMP)
 	$(BIN)/python tools/published.py update

@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -28,3 +29,5 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.analyse_sensitivity.output,
+        "results/report.html",
+        "results/report.md",

@@ -21,6 +21,8 @@ rule plot_figures:
         ),
     log:
         "logs/plot_figures.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         conditions=config["conditions"],
     script:
@@ -53,6 +55,8 @@ rule render_report:
         md="results/report.md",
     log:
         "logs/render_report.log",
+    conda:
+        "../envs/metareview.yaml"
     params:
         conditions=config["conditions"],
         tau2_method=config["tau2_method"],
