@@ -9,7 +9,7 @@ from metareview.outputs import neutralize_formula, write_csv
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+cmd", "'+cmd"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
