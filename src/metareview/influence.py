@@ -38,8 +38,8 @@ def fit_note(fit) -> str:
     return "; ".join(p for p in parts if p and not any(o in p for o in _OTHER_COLUMNS))
 
 
-def _summary(fit) -> dict:
-    """The estimate columns shared by every table in this module."""
+def estimate_columns(fit) -> dict:
+    """The estimate columns shared by the sensitivity tables (subgroups, LOO, cumulative...)."""
     return {
         "k": fit.k,
         "estimate": fit.estimate,
@@ -84,7 +84,7 @@ def leave_one_out(
             level=level,
             convergence=convergence,
         )
-        rows.append(_summary(fit))
+        rows.append(estimate_columns(fit))
     return rows
 
 
@@ -193,7 +193,7 @@ def cumulative(
     """
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     return [
-        _summary(
+        estimate_columns(
             pool(
                 yi[:j],
                 vi[:j],
@@ -253,7 +253,7 @@ def without_high_risk(
         level=level,
         convergence=convergence,
     )
-    row = counts | {k: v for k, v in _summary(fit).items() if k != "k"}
+    row = counts | {k: v for k, v in estimate_columns(fit).items() if k != "k"}
     if counts["n_unknown"] == counts["k_before"]:
         reason = "risk of bias not reported for any study: nothing excluded"
     elif counts["n_high"] == 0:

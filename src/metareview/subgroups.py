@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metareview.influence import fit_note
+from metareview.influence import estimate_columns
 from metareview.pooling import pool
 
 NAN = float("nan")
@@ -84,20 +84,9 @@ def pool_levels(
             level=level,
             convergence=convergence,
         )
-        rows.append(
-            {
-                "level": key,
-                "k": fit.k,
-                "estimate": fit.estimate,
-                "se": fit.se,
-                "ci_low": fit.ci_low,
-                "ci_high": fit.ci_high,
-                "p_value": fit.p_value,
-                "tau2": fit.tau2,
-                "i2": fit.i2,
-                "note": fit_note(fit),
-            }
-        )
+        columns = estimate_columns(fit)
+        columns.pop("q")  # not a column of subgroups.csv
+        rows.append({"level": key, **columns})
     return rows, int(missing.sum())
 
 
