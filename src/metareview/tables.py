@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 #: The analysis key: one analysis per condition × outcome × timepoint (× measure).
 ANALYSIS_KEYS = ["condition", "outcome", "timepoint_weeks"]
 
@@ -101,3 +103,22 @@ def timepoint_slug(weeks: float) -> str:
 def analysis_id(condition: str, outcome: str, timepoint_weeks: float) -> str:
     """Stable id of an analysis, used in figure file names: ``crps--pain_intensity--w1``."""
     return f"{condition}--{outcome}--{timepoint_slug(timepoint_weeks)}"
+
+
+def rows_for(df: pd.DataFrame | None, key: dict) -> pd.DataFrame:
+    """Rows of ``df`` matching an analysis key (timepoints compared as floats).
+
+    Key columns missing from ``df`` are ignored; ``None`` or an empty table gives an empty
+    table.
+    """
+    if df is None or df.empty:
+        return pd.DataFrame()
+    mask = pd.Series(True, index=df.index)
+    for col, value in key.items():
+        if col not in df:
+            continue
+        if col == "timepoint_weeks":
+            mask &= (pd.to_numeric(df[col], errors="coerce") - float(value)).abs() < 1e-12
+        else:
+            mask &= df[col].astype(str) == str(value)
+    return df[mask]

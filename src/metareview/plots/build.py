@@ -29,24 +29,10 @@ from metareview.plots.funnel import funnel_plot
 from metareview.plots.overview import overview_plot
 from metareview.plots.sensitivity_forests import loo_forest_plot, subgroup_forest_plot
 from metareview.plots.timecourse import timecourse_plot, timecourse_series
+from metareview.tables import rows_for
 
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
 FUNNEL_MIN_K = 3
-
-
-def rows_for(df: pd.DataFrame | None, key: dict) -> pd.DataFrame:
-    """Rows of ``df`` matching an analysis key (timepoints compared as floats)."""
-    if df is None or df.empty:
-        return pd.DataFrame()
-    mask = pd.Series(True, index=df.index)
-    for col, value in key.items():
-        if col not in df:
-            continue
-        if col == "timepoint_weeks":
-            mask &= (pd.to_numeric(df[col], errors="coerce") - float(value)).abs() < 1e-12
-        else:
-            mask &= df[col].astype(str) == str(value)
-    return df[mask]
 
 
 def _title(studies: pd.DataFrame, pooled: dict) -> str:

@@ -45,7 +45,7 @@ from metareview.plots.format import (
     ketamine_favoured_above,
 )
 from metareview.plots.overview import main_analyses
-from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES
+from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES, rows_for
 
 TITLE = "Ketamine for chronic pain: meta-analysis report"
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
@@ -84,21 +84,6 @@ class ReportInputs:
 def text(value) -> str:
     """A data value as display text ('' for missing)."""
     return "" if is_missing(value) else str(value).strip()
-
-
-def _rows(df: pd.DataFrame | None, key: dict) -> pd.DataFrame:
-    """Rows of ``df`` matching the analysis key (columns missing from ``df`` are ignored)."""
-    if df is None or df.empty:
-        return pd.DataFrame()
-    mask = pd.Series(True, index=df.index)
-    for col, value in key.items():
-        if col not in df:
-            continue
-        if col == "timepoint_weeks":
-            mask &= pd.to_numeric(df[col], errors="coerce").sub(float(value)).abs() < 1e-12
-        else:
-            mask &= df[col].astype(str) == str(value)
-    return df[mask]
 
 
 def _figure(name: str, figures: set[str], alt: str) -> dict | None:
@@ -463,17 +448,17 @@ def build_context(inputs: ReportInputs) -> dict:
 
     summary, sections = [], []
     for condition in conditions:
-        c_pooled = _rows(pooled_all, {"condition": condition})
-        c_effects = _rows(effects, {"condition": condition})
+        c_pooled = rows_for(pooled_all, {"condition": condition})
+        c_effects = rows_for(effects, {"condition": condition})
         analyses = []
         for _, prow in c_pooled.iterrows():
             pooled = prow.to_dict()
             key = {k: pooled[k] for k in KEYS}
-            rows = _rows(c_effects, key)
+            rows = rows_for(c_effects, key)
             inc = rows[rows["included"].map(as_bool)] if "included" in rows else rows
             inc = sort_studies(inc)
             weights = list(random_effects_weights(inc["vi"], pooled.get("tau2")))
-            a_sens = {name: _rows(df, key) for name, df in sens.items()}
+            a_sens = {name: rows_for(df, key) for name, df in sens.items()}
             outcome_label, tp_label = analysis_title(rows, pooled)
             aid = str(pooled["analysis_id"])
             title = f"{outcome_label}, {fmt_weeks(pooled['timepoint_weeks'])}"
@@ -553,7 +538,7 @@ def build_context(inputs: ReportInputs) -> dict:
                 "timecourses": timecourses,
                 "excluded": _excluded_all(c_effects, labels),
                 "unusable": _unusable(inputs.studies, c_effects, condition),
-                "external": _reviews(_rows(inputs.reviews, {"condition": condition})),
+                "external": _reviews(rows_for(inputs.reviews, {"condition": condition})),
             }
         )
 
@@ -591,7 +576,7 @@ def _subgroup_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> l
     for subgroup, part in sg.groupby("subgroup", sort=True):
         if part["level"].nunique() < 2:
             continue
-        test = _rows(tests, {"subgroup": subgroup}) if tests is not None else pd.DataFrame()
+        test = rows_for(tests, {"subgroup": subgroup}) if tests is not None else pd.DataFrame()
         line = ""
         if not test.empty:
             t = test.iloc[0]
