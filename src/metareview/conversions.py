@@ -96,7 +96,8 @@ def fivenum_to_mean_sd(
     return mean, sd, source
 
 
-def _present(value) -> bool:
+def present(value) -> bool:
+    """True for a value that is neither None nor NaN."""
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
@@ -107,15 +108,15 @@ def arm_summary(arm: dict) -> ArmSummary:
     when absent).
     """
     n, mean = arm["n"], arm.get("mean")
-    if _present(mean) and _present(arm.get("sd")):
+    if present(mean) and present(arm.get("sd")):
         return ArmSummary(mean, arm["sd"], "sd", "")
-    if _present(mean) and _present(arm.get("se")):
+    if present(mean) and present(arm.get("se")):
         return ArmSummary(mean, sd_from_se(arm["se"], n), "se", "SD = SE·√n")
-    if _present(mean) and _present(arm.get("ci_low")) and _present(arm.get("ci_high")):
+    if present(mean) and present(arm.get("ci_low")) and present(arm.get("ci_high")):
         sd = sd_from_ci(arm["ci_low"], arm["ci_high"], n)
         return ArmSummary(mean, sd, "ci", "SD from 95% CI: √n·(high − low)/(2·t(0.975, n−1))")
-    if _present(arm.get("median")):
-        opt = {k: arm.get(k) if _present(arm.get(k)) else None for k in ("q1", "q3", "min", "max")}
+    if present(arm.get("median")):
+        opt = {k: arm.get(k) if present(arm.get(k)) else None for k in ("q1", "q3", "min", "max")}
         mean, sd, source = fivenum_to_mean_sd(
             n, arm["median"], opt["q1"], opt["q3"], opt["min"], opt["max"]
         )

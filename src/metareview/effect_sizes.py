@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from metareview.conversions import ArmSummary, ConversionError, arm_summary
-from metareview.tables import EFFECT_SIZE_COLUMNS, RATIO_MEASURES
+from metareview.conversions import ArmSummary, ConversionError, arm_summary, present
+from metareview.tables import (
+    BINARY_MEASURES,
+    CONTINUOUS_MEASURES,
+    EFFECT_SIZE_COLUMNS,
+    RATIO_MEASURES,
+)
 
 Z_95 = 1.959964  # the contract's constant for a generic row's SE from its 95% CI
 ARM_FIELDS = ("n", "mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
@@ -114,7 +119,7 @@ def generic_effect(row: pd.Series) -> tuple[float, float]:
     ratio = measure in RATIO_MEASURES
     scale = math.log if ratio else float
     yi = scale(row["effect"])
-    if _present(row.get("effect_se")):
+    if present(row.get("effect_se")):
         se = row["effect_se"]  # for ratio measures: the SE of the log ratio
     else:
         se = (scale(row["effect_ci_high"]) - scale(row["effect_ci_low"])) / (2 * Z_95)
@@ -124,17 +129,13 @@ def generic_effect(row: pd.Series) -> tuple[float, float]:
 # --- rows ------------------------------------------------------------------------------
 
 
-def _present(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
 def _arm(row: pd.Series, prefix: str) -> dict:
     return {f: row.get(f"{prefix}_{f}") for f in ARM_FIELDS}
 
 
 def _rescale(arm: ArmSummary, row: pd.Series, to: float) -> tuple[ArmSummary, bool]:
     lo, hi = row.get("scale_min"), row.get("scale_max")
-    if not (_present(lo) and _present(hi)):
+    if not (present(lo) and present(hi)):
         return arm, False
     if lo == 0 and hi == to:
         return arm, False
@@ -147,11 +148,12 @@ def analysis_measure(row: pd.Series, options: EffectOptions) -> str:
     kind = row["data_kind"]
     if kind == "generic":
         measure = row["effect_measure"]
-        configured_family = options.measure_continuous if measure in ("MD", "SMD", "ROM") else None
-        if measure in ("RR", "OR", "RD"):
-            configured_family = options.measure_binary
-        return configured_family or measure
-    if kind == "binary" or (kind == "single_arm" and _present(row.get("exp_events"))):
+        if measure in CONTINUOUS_MEASURES:
+            return options.measure_continuous
+        if measure in BINARY_MEASURES:
+            return options.measure_binary
+        return measure  # HR: analysed on its own
+    if kind == "binary" or (kind == "single_arm" and present(row.get("exp_events"))):
         return options.measure_binary
     return options.measure_continuous
 
@@ -171,7 +173,7 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
         "ctl_dispersion_source": "",
         "plausibility_warnings": [],
     }
-    assumptions = [row["assumptions"]] if _present(row.get("assumptions")) else []
+    assumptions = [row["assumptions"]] if present(row.get("assumptions")) else []
     try:
         kind = row["data_kind"]
         if kind == "single_arm":
@@ -217,7 +219,7 @@ def plausibility_warnings(arm: ArmSummary, row: pd.Series, prefix: str) -> list[
     from an SE or CI that exceeds the whole range suggests the "±" was an SD.
     """
     lo, hi = row.get("scale_min"), row.get("scale_max")
-    if not (_present(lo) and _present(hi)):
+    if not (present(lo) and present(hi)):
         return []
     width = hi - lo
     n = row[f"{prefix}_n"]
@@ -278,7 +280,7 @@ def _generic_row(row, options: EffectOptions, out: dict) -> None:
     yi, vi = generic_effect(row)
     if reported == "MD" and options.harmonize_scale_to is not None:
         lo, hi = row.get("scale_min"), row.get("scale_max")
-        if _present(lo) and _present(hi) and not (lo == 0 and hi == options.harmonize_scale_to):
+        if present(lo) and present(hi) and not (lo == 0 and hi == options.harmonize_scale_to):
             factor = options.harmonize_scale_to / (hi - lo)
             yi, vi = yi * factor, vi * factor**2
             out["conversions"].append(
@@ -287,7 +289,7 @@ def _generic_row(row, options: EffectOptions, out: dict) -> None:
     if reported in ("MD", "SMD", "ROM") and row.get("higher_is_better") is True:
         yi = -yi
         out["sign_flipped"] = True
-    if not _present(row.get("effect_se")):
+    if not present(row.get("effect_se")):
         out["conversions"].append("SE from 95% CI of the effect")
     out.update(yi=yi, vi=vi)
 
