@@ -213,7 +213,7 @@ def pool(
     X = np.ones((k, 1))
     fe = weighted_fit(yi, vi, X, 0.0)
     fe_est, fe_se = float(fe.beta[0]), float(fe.se_z[0])
-    fe_low, fe_high, _ = wald_interval(fe_est, fe_se, level)
+    fe_low, fe_high, fe_p = wald_interval(fe_est, fe_se, level)
 
     if k == 1:
         return PooledResult(
@@ -226,7 +226,7 @@ def pool(
             se=fe_se,
             ci_low=fe_low,
             ci_high=fe_high,
-            p_value=wald_interval(fe_est, fe_se, level)[2],
+            p_value=fe_p,
             pi_low=NAN,
             pi_high=NAN,
             tau2=NAN,
