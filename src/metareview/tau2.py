@@ -53,8 +53,12 @@ def projection(vi: np.ndarray, X: np.ndarray, tau2: float) -> np.ndarray:
 
 
 def residual_q(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, tau2: float) -> float:
-    """Generalised Q statistic yᵀ P(tau2) y (Cochran's Q when tau2 = 0)."""
-    return float(yi @ projection(vi, X, tau2) @ yi)
+    """Generalised Q statistic yᵀ P(tau2) y (Cochran's Q when tau2 = 0).
+
+    P is positive semi-definite, so Q ≥ 0; rounding can give −1e-17 for identical effects,
+    which is returned as 0.
+    """
+    return max(0.0, float(yi @ projection(vi, X, tau2) @ yi))
 
 
 def estimate_tau2(
