@@ -1,6 +1,7 @@
 # Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
 import sys
 
+from metareview.analysis_settings import check_analyses_against, read_analyses
 from metareview.config import check_config_columns, validate_config
 from metareview.io import load_inputs
 from metareview.validation import InputError
@@ -11,6 +12,8 @@ try:
     config.update(_validated)
     RAW = load_inputs(".", config["conditions"])
     check_config_columns(config, RAW.studies)
+    ANALYSES = read_analyses(".")
+    check_analyses_against(ANALYSES, RAW.outcomes)
 except InputError as error:
     sys.exit(str(error))
 
@@ -25,8 +28,9 @@ def raw_outcome_files(wildcards=None):
 def raw_input_files(wildcards=None):
     """Every raw input and the config, for provenance checksums."""
     files = ["data/raw/studies.csv", *raw_outcome_files()]
-    if Path("data/raw/reviews.csv").exists():
-        files.append("data/raw/reviews.csv")
+    for optional in ("reviews.csv", "analyses.csv", "reference_results.csv"):
+        if Path(f"data/raw/{optional}").exists():
+            files.append(f"data/raw/{optional}")
     if Path("config.yaml").exists():
         files.append("config.yaml")
     return files

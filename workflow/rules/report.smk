@@ -25,6 +25,7 @@ rule plot_figures:
         "../envs/metareview.yaml"
     params:
         conditions=config["conditions"],
+        review=config["review"],
     script:
         "../scripts/plot_figures.py"
 
@@ -67,5 +68,6 @@ rule render_report:
         crossover_correlation=config["crossover_correlation"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
+        review=config["review"],
     script:
         "../scripts/render_report.py"

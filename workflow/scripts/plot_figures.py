@@ -8,6 +8,7 @@ import pandas as pd
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.review_labels import use_labels
 
 
 def main(smk) -> None:
@@ -18,9 +19,10 @@ def main(smk) -> None:
     sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
-    for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
+    with use_labels(smk.params.get("review")):
+        for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
 
 
 if __name__ == "__main__":

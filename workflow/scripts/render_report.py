@@ -8,6 +8,7 @@ import pandas as pd
 
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.review_labels import use_labels
 
 
 def write_text(path: str, text: str) -> None:
@@ -27,7 +28,8 @@ def main(smk) -> None:
         params=dict(smk.params.items()),
         figures={p.name for p in figures_dir.glob("*.svg")},
     )
-    context = build_context(inputs)
+    with use_labels(smk.params.get("review")):
+        context = build_context(inputs)
     write_text(smk.output.html, render_html(context, figures_dir))
     write_text(smk.output.md, render_markdown(context))
     logging.info("report with %d conditions", len(context["conditions"]))

@@ -1,0 +1,1 @@
+"""Statistical methods beyond inverse-variance pooling (Mantel–Haenszel, Peto)."""
