@@ -20,6 +20,7 @@ include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reference.smk"
 
 
 rule all:
@@ -31,3 +32,7 @@ rule all:
         rules.analyse_sensitivity.output,
         "results/report.html",
         "results/report.md",
+        branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),

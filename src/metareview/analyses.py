@@ -22,8 +22,12 @@ def included_groups(effects: pd.DataFrame):
 def pool_group(
     group: pd.DataFrame, measure: str, s: AnalysisSettings, conventions: str, convergence: str
 ) -> PooledResult:
-    """One analysis pooled as its settings say (IV, MH or Peto; random or common)."""
-    if s.pooling in ("MH", "Peto") and measure in ("RR", "OR", "RD"):
+    """One analysis pooled as its settings say (IV, MH or Peto; random or common).
+
+    A single study (k = 1) is reported as itself (its own estimate with a z interval) whatever
+    the pooling method, as the contract defines k = 1 and as RevMan reports it.
+    """
+    if s.pooling in ("MH", "Peto") and measure in ("RR", "OR", "RD") and len(group) > 1:
         from metareview.stats.binary_pooling import pool_binary
         from metareview.stats.mantel_haenszel import Tables
 

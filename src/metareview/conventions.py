@@ -11,6 +11,9 @@ confirmed on the per-study and pooled numbers stored in real RevMan files
   before the MH estimate (metafor's ``rma.mh`` uses the raw counts; R meta's
   ``MH.exact = FALSE`` does the same as RevMan). Applied in
   :func:`metareview.stats.binary_pooling.pool_binary` (``correct_zero_cells``).
+- **RD with a zero cell (RevMan 5)**: the estimate uses the observed counts, only its variance
+  the 0.5-corrected cells (metafor corrects both). ``PRPData-22-11.csv`` 7.3.1: 29/32 vs 13/13
+  is stored as −0.09375 with SE 0.07302736.
 - **MH-based random effects**: DL τ² from Q computed around the MH estimate with
   inverse-variance weights (:mod:`metareview.stats.binary_pooling`); used under both profiles
   because metafor has no MH random-effects model.
@@ -25,6 +28,7 @@ from scipy import stats
 from metareview.effect_sizes import hedges_correction
 
 CONVENTIONS = ("metafor", "revman")
+RD_NOTE = "RevMan RD: estimate from the observed counts, variance from the corrected cells"
 REVMAN_SMD_NOTE = "RevMan 5 SMD (J = 1 - 3/(4N - 9), variance N/(n1 n2) + g^2/(2(N - 3.94)))"
 
 
@@ -41,7 +45,22 @@ def apply_conventions(effects: pd.DataFrame, conventions: str, level: float = 0.
         raise ValueError(f"conventions {conventions!r}; use one of {', '.join(CONVENTIONS)}")
     if conventions == "metafor" or effects.empty:
         return effects
-    out = effects.copy()
+    out = _revman_smd(effects.copy(), level)
+    return _revman_rd(out, level)
+
+
+def _set_effect(out: pd.DataFrame, rows, yi, vi, level: float, note: str) -> None:
+    crit = float(stats.norm.ppf(0.5 + level / 2))
+    out.loc[rows, "yi"] = yi
+    out.loc[rows, "vi"] = vi
+    out.loc[rows, "sei"] = np.sqrt(vi)
+    out.loc[rows, "ci_low"] = yi - crit * np.sqrt(vi)
+    out.loc[rows, "ci_high"] = yi + crit * np.sqrt(vi)
+    notes = out.loc[rows, "conversions"].fillna("").astype(str)
+    out.loc[rows, "conversions"] = [f"{n}; {note}".lstrip("; ") for n in notes]
+
+
+def _revman_smd(out: pd.DataFrame, level: float) -> pd.DataFrame:
     rows = (
         (out["measure"] == "SMD")
         & (out["data_kind"] == "continuous")
@@ -54,12 +73,17 @@ def apply_conventions(effects: pd.DataFrame, conventions: str, level: float = 0.
     n2 = out.loc[rows, "ctl_n"].astype(float).to_numpy()
     j = np.array([hedges_correction(df) for df in n1 + n2 - 2])
     g, vi = revman5_smd(out.loc[rows, "yi"].astype(float).to_numpy() / j, n1, n2)
-    crit = float(stats.norm.ppf(0.5 + level / 2))
-    out.loc[rows, "yi"] = g
-    out.loc[rows, "vi"] = vi
-    out.loc[rows, "sei"] = np.sqrt(vi)
-    out.loc[rows, "ci_low"] = g - crit * np.sqrt(vi)
-    out.loc[rows, "ci_high"] = g + crit * np.sqrt(vi)
-    notes = out.loc[rows, "conversions"].fillna("").astype(str)
-    out.loc[rows, "conversions"] = [f"{n}; {REVMAN_SMD_NOTE}".lstrip("; ") for n in notes]
+    _set_effect(out, rows, g, vi, level, REVMAN_SMD_NOTE)
+    return out
+
+
+def _revman_rd(out: pd.DataFrame, level: float) -> pd.DataFrame:
+    """RD from the observed counts; its variance from the 0.5-corrected cells (RevMan 5)."""
+    rows = (out["measure"] == "RD") & (out["data_kind"] == "binary") & out["yi"].notna()
+    if not rows.any():
+        return out
+    a, n1 = (out.loc[rows, c].astype(float).to_numpy() for c in ("exp_events", "exp_n"))
+    c, n2 = (out.loc[rows, c].astype(float).to_numpy() for c in ("ctl_events", "ctl_n"))
+    yi = a / n1 - c / n2
+    _set_effect(out, rows, yi, out.loc[rows, "vi"].astype(float).to_numpy(), level, RD_NOTE)
     return out

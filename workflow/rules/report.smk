@@ -47,6 +47,10 @@ rule render_report:
         trimfill_filled="results/trimfill_filled.csv",
         provenance="results/provenance.json",
         figures="results/figures",
+        reference_comparison=branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),
     output:
         html=report(
             "results/report.html",

@@ -8,6 +8,7 @@ import pandas as pd
 
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.report.reference_comparison import agreement_section
 from metareview.review_labels import use_labels
 
 
@@ -30,6 +31,9 @@ def main(smk) -> None:
     )
     with use_labels(smk.params.get("review")):
         context = build_context(inputs)
+    context["revman_agreement"] = agreement_section(
+        read_optional_csv(smk.input.get("reference_comparison"))
+    )
     write_text(smk.output.html, render_html(context, figures_dir))
     write_text(smk.output.md, render_markdown(context))
     logging.info("report with %d conditions", len(context["conditions"]))

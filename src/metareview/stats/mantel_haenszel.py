@@ -120,13 +120,16 @@ def mantel_haenszel(tables: Tables, measure: str, *, correct_zero_cells: bool = 
     """Mantel–Haenszel common effect of ``measure`` (OR, RR, RD) over the tables.
 
     ``correct_zero_cells=False`` uses the observed counts, as ``rma.mh``;
-    ``True`` first adds 0.5 to every cell of a table with a zero cell and drops tables without
-    events (or non-events) in either arm, as RevMan 5 and R meta (``MH.exact = FALSE``) do.
+    ``True`` is RevMan's convention: for OR and RR, 0.5 is first added to every cell of a table
+    with a zero cell and tables without events (or non-events) in either arm are dropped (as
+    R meta's ``MH.exact = FALSE``); for RD the estimate and the studies' yᵢ use the observed
+    counts and only the studies' variances vᵢ (in Q) use the corrected cells (RevMan's
+    per-study RD of 29/32 vs 13/13 is −0.09375 with SE 0.0730; ``PRPData-22-11.csv``, 7.3.1).
     """
     if measure not in MH_MEASURES:
         raise ValueError(f"Mantel-Haenszel pooling of {measure!r}; use one of OR, RR, RD")
     work = tables
-    if correct_zero_cells:
+    if correct_zero_cells and measure != "RD":
         work = tables.subset(~tables.double_zero()).corrected(0.5)
     a, b, c, d = work.ai, work.bi, work.ci, work.di
     n1, n2, n = work.n1, work.n2, work.total
@@ -153,7 +156,11 @@ def mantel_haenszel(tables: Tables, measure: str, *, correct_zero_cells: bool = 
             * (c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2).sum()
             + (a * (n2 - c) / n + c * (n1 - a) / n).sum() / 2
         ) / w.sum() ** 2
-    yi, vi = q_tables(tables, measure)
+    if correct_zero_cells and measure == "RD":
+        yi = study_effects(tables, measure)[0]
+        vi = study_effects(tables.corrected(0.5), measure)[1]
+    else:
+        yi, vi = q_tables(tables, measure)
     return CommonEffect(float(est), float(np.sqrt(var)), _q(yi, vi, est), int(yi.size), yi, vi)
 
 
