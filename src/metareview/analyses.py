@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metareview.pooling import pool
+from metareview.stats.options import FitOptions
+from metareview.stats.pooling import pool
 from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id, short_hash
 
 GROUP_KEYS = [*ANALYSIS_KEYS, "measure"]
@@ -29,15 +30,14 @@ def pool_analyses(
     Analyses whose rows were all excluded produce no row here; they appear (with reasons)
     in ``effect_sizes.csv`` and the report.
     """
+    options = FitOptions(tau2_method, ci_method, level, convergence)
     rows = []
     for (condition, outcome, timepoint, measure), group in included_groups(effects):
         result = pool(
             group["yi"].to_numpy(float),
             group["vi"].to_numpy(float),
+            options,
             measure=measure,
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
         )
         row = result.to_dict()
         row.update(
