@@ -7,10 +7,12 @@ from dataclasses import replace
 import pandas as pd
 
 from metareview.analysis_settings import AnalysisSettings, settings_for
-from metareview.pooling import PooledResult, pool
-from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id
+from metareview.stats.options import FitOptions
+from metareview.stats.pooling import PooledResult, pool, wald_interval
+from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id, short_hash
 
 GROUP_KEYS = [*ANALYSIS_KEYS, "measure"]
+BINARY = ("RR", "OR", "RD")
 
 
 def included_groups(effects: pd.DataFrame):
@@ -27,7 +29,7 @@ def pool_group(
     A single study (k = 1) is reported as itself (its own estimate with a z interval) whatever
     the pooling method, as the contract defines k = 1 and as RevMan reports it.
     """
-    if s.pooling in ("MH", "Peto") and measure in ("RR", "OR", "RD") and len(group) > 1:
+    if s.pooling in ("MH", "Peto") and measure in BINARY and len(group) > 1:
         from metareview.stats.binary_pooling import pool_binary
         from metareview.stats.mantel_haenszel import Tables
 
@@ -44,14 +46,9 @@ def pool_group(
                 level=s.level,
                 correct_zero_cells=conventions == "revman",
             )
+    options = FitOptions(s.tau2_method, s.ci_method, s.level, convergence)
     result = pool(
-        group["yi"].to_numpy(float),
-        group["vi"].to_numpy(float),
-        measure=measure,
-        tau2_method=s.tau2_method,
-        ci_method=s.ci_method,
-        level=s.level,
-        convergence=convergence,
+        group["yi"].to_numpy(float), group["vi"].to_numpy(float), options, measure=measure
     )
     if s.model == "common" and result.k > 1:
         note = "; ".join(x for x in ("common-effect model", result.note) if x)
@@ -62,18 +59,13 @@ def pool_group(
             se=result.fe_se,
             ci_low=result.fe_ci_low,
             ci_high=result.fe_ci_high,
-            p_value=_z_p(result.fe_estimate, result.fe_se),
+            p_value=wald_interval(result.fe_estimate, result.fe_se, s.level)[2],
             pi_low=float("nan"),
             pi_high=float("nan"),
+            tau2=float("nan"),
             note=note,
         )
     return result
-
-
-def _z_p(estimate: float, se: float) -> float:
-    from metareview.pooling import wald_interval
-
-    return wald_interval(estimate, se, 0.95)[2]
 
 
 def pool_analyses(
@@ -89,15 +81,16 @@ def pool_analyses(
     """One ``pooled.csv`` row per analysis with at least one included study.
 
     ``settings`` is the typed ``data/raw/analyses.csv`` (per-analysis overrides of the
-    config; see :mod:`metareview.analysis_settings`). Analyses whose rows were all excluded
-    produce no row here; they appear (with reasons) in ``effect_sizes.csv`` and the report.
+    config; see :mod:`metareview.analysis_settings`); ``conventions`` is the config's profile
+    (``revman``: RevMan's zero-cell handling inside Mantel–Haenszel). Analyses whose rows were
+    all excluded produce no row here; they appear (with reasons) in ``effect_sizes.csv`` and
+    the report.
     """
     defaults = AnalysisSettings(tau2_method=tau2_method, ci_method=ci_method, level=level)
     rows = []
     for (condition, outcome, timepoint, measure), group in included_groups(effects):
         s = settings_for(settings, defaults, condition, outcome, timepoint)
-        pooling = s.pooling if measure in ("RR", "OR", "RD") else "IV"
-        s = replace(s, pooling=pooling)
+        s = replace(s, pooling=s.pooling if measure in BINARY else "IV")
         result = pool_group(group, measure, s, conventions, convergence)
         row = result.to_dict()
         row.update(
@@ -107,8 +100,35 @@ def pool_analyses(
             higher_is_better=bool(group["higher_is_better"].astype(bool).any()),
             analysis_id=analysis_id(condition, outcome, timepoint),
             model=s.model,
-            pooling_method=pooling,
+            pooling_method=s.pooling,
             source_analysis=s.source_analysis,
         )
         rows.append(row)
-    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+    pooled = pd.DataFrame(rows, columns=POOLED_COLUMNS)
+    return unique_ids(pooled)
+
+
+def unique_ids(pooled: pd.DataFrame) -> pd.DataFrame:
+    """Make ``analysis_id`` unique: analyses that share an id (one outcome pooled on two
+    measures, e.g. RR rows and reported HRs) get their measure appended; any still shared
+    (timepoints equal to 6 significant digits, slugs with ``--``) get a hash of their exact
+    key. Ids of analyses that do not collide are left as they are."""
+    pooled = pooled.copy()
+    shared = pooled["analysis_id"].duplicated(keep=False)
+    if shared.any():
+        pooled.loc[shared, "analysis_id"] = [
+            f"{aid}--{measure.lower()}"
+            for aid, measure in zip(
+                pooled.loc[shared, "analysis_id"], pooled.loc[shared, "measure"], strict=True
+            )
+        ]
+    shared = pooled["analysis_id"].duplicated(keep=False)
+    if shared.any():
+        keys = pooled.loc[shared, [*GROUP_KEYS, "analysis_id"]].itertuples(index=False)
+        pooled.loc[shared, "analysis_id"] = [
+            f"{aid}-{short_hash(str(c), str(o), float(t), str(m))}" for c, o, t, m, aid in keys
+        ]
+    dupes = pooled["analysis_id"][pooled["analysis_id"].duplicated()]
+    if not dupes.empty:
+        raise ValueError(f"two analyses share the id {dupes.iloc[0]!r}")
+    return pooled

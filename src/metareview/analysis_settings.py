@@ -21,7 +21,7 @@ import pandas as pd
 
 from metareview.io import read_csv_text
 from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES
-from metareview.tau2 import TAU2_METHODS
+from metareview.stats.options import TAU2_METHODS
 from metareview.validation import (
     SLUG,
     InputError,

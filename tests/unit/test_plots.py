@@ -23,8 +23,8 @@ from metareview.plots import (
 from metareview.plots.export import svg_bytes
 from metareview.plots.format import experimental_favoured_above
 from metareview.plots.layout import ELLIPSIS
-from metareview.pooling import pool
 from metareview.review_labels import use_labels
+from metareview.stats.pooling import pool
 from metareview.tables import EFFECT_SIZE_COLUMNS
 
 

@@ -2,15 +2,14 @@
 
 import logging
 
-import pandas as pd
-
+from metareview.io import read_table
 from metareview.outputs import write_csv
 from metareview.report.reference_comparison import compare, read_reference
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    table = compare(pd.read_csv(smk.input.pooled), read_reference(smk.input.reference))
+    table = compare(read_table(smk.input.pooled), read_reference(smk.input.reference))
     logging.info("%d numbers compared", len(table))
     write_csv(table, smk.output[0])
 

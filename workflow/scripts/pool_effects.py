@@ -2,16 +2,15 @@
 
 import logging
 
-import pandas as pd
-
 from metareview.analyses import pool_analyses
 from metareview.analysis_settings import read_analyses
+from metareview.io import read_table
 from metareview.outputs import write_csv
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
+    effects = read_table(smk.input.effects)
     pooled = pool_analyses(
         effects,
         tau2_method=smk.params.tau2_method,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from metareview.pooling import NAN, PooledResult, pool, wald_interval
+from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
 
 
