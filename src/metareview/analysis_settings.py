@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from metareview.io import read_csv_text
-from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES
 from metareview.stats.options import TAU2_METHODS
+from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES
 from metareview.validation import (
     SLUG,
     InputError,

@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Mantel-Haenszel and Peto reference values from metafor (rma.mh, rma.peto) for
-# src/metareview/stats/mantel_haenszel.py. Writes tests/reference/expected/mantel_haenszel.json.
+# src/metareview/stats/mantel_haenszel.py. Writes tests/reference/mantel_haenszel/expected.json.
 #
 #   Rscript tests/reference/make_mh_fixtures.R     (from the repository root; needs metafor)
 #
@@ -55,8 +55,8 @@ for (name in names(sets)) {
   res$peto <- one(rma.peto(ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i))
   out$sets[[name]] <- res
 }
-dir.create("tests/reference/expected", showWarnings = FALSE, recursive = TRUE)
+dir.create("tests/reference/mantel_haenszel", showWarnings = FALSE, recursive = TRUE)
 writeLines(
   toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
-  "tests/reference/expected/mantel_haenszel.json"
+  "tests/reference/mantel_haenszel/expected.json"
 )

@@ -10,7 +10,7 @@ from metareview.stats.binary_pooling import pool_binary
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
 
 FIXTURES = json.loads(
-    (Path(__file__).parents[1] / "reference" / "expected" / "mantel_haenszel.json").read_text()
+    (Path(__file__).parents[1] / "reference" / "mantel_haenszel" / "expected.json").read_text()
 )["sets"]
 RTOL = 1e-10
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
+from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
 
 
 def _common(tables: Tables, method: str, measure: str, correct_zero_cells: bool):

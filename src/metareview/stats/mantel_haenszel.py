@@ -13,7 +13,7 @@ Heterogeneity Q is Σ wᵢ (yᵢ − θ̂)² with the studies' own inverse-varia
 MH (or Peto) estimate θ̂, as metafor and RevMan compute it; yᵢ, vᵢ add 0.5 to every cell of a
 table with a zero cell, and tables with no events or only events in both arms are left out
 of Q (metafor's ``add=1/2, to="only0", drop00=TRUE``). Validated against metafor 3.8-1
-fixtures in ``tests/reference/expected/mantel_haenszel.json`` (rtol 1e-10).
+fixtures in ``tests/reference/mantel_haenszel/expected.json`` (rtol 1e-10).
 """
 
 from __future__ import annotations
