@@ -100,7 +100,7 @@ class _Reml:
         P = self.parts(s2)[4]
         Py = P @ self.y
         PG = [P @ g for g in self.G]
-        grad = np.array([np.trace(pg) - Py @ g @ Py for pg, g in zip(PG, self.G)])
+        grad = np.array([np.trace(pg) - Py @ g @ Py for pg, g in zip(PG, self.G, strict=True)])
         info = np.array([[np.sum(a * b.T) for b in PG] for a in PG])
         return grad, info
 

@@ -79,9 +79,9 @@ class CR2:
     def satterthwaite_df(self, c: np.ndarray) -> float:
         """Satterthwaite df of the contrast ``c @ beta`` under the working model."""
         g = [c @ self.M @ Ej for Ej in self.E]
-        gX = np.array([gj @ self.X[idx] for gj, idx in zip(g, self.rows)])  # J × p
+        gX = np.array([gj @ self.X[idx] for gj, idx in zip(g, self.rows, strict=True)])  # J × p
         P = -(gX @ self.M @ gX.T)
-        for j, (gj, idx) in enumerate(zip(g, self.rows)):
+        for j, (gj, idx) in enumerate(zip(g, self.rows, strict=True)):
             P[j, j] += gj @ self.V[np.ix_(idx, idx)] @ gj
         return float(np.trace(P) ** 2 / np.sum(P**2))
 
