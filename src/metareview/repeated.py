@@ -193,6 +193,7 @@ def _course_rows(base, fit, weeks, times, moderator, level) -> list[dict]:
         grid = np.exp(np.linspace(np.log(low), np.log(high), CURVE_POINTS))
     else:
         grid = np.linspace(low, high, CURVE_POINTS)
+    grid[0], grid[-1] = low, high  # exactly the observed range
     out = []
     for kind, points in (("chosen", np.asarray(times, float)), ("curve", grid)):
         x = time_covariate(points, moderator)

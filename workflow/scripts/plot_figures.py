@@ -7,6 +7,7 @@ import pandas as pd
 
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
+from metareview.plots.multilevel_course import multilevel_figures
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
 
 
@@ -19,6 +20,10 @@ def main(smk) -> None:
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
     for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
+        save_svg(plot, out / name)
+        logging.info("wrote %s", out / name)
+    course = read_optional_csv(smk.input.get("multilevel_timecourse"))
+    for name, plot in multilevel_figures(effects, course):
         save_svg(plot, out / name)
         logging.info("wrote %s", out / name)
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.report.repeated import REPEATED_TABLES
 
 
 def write_text(path: str, text: str) -> None:
@@ -22,7 +23,10 @@ def main(smk) -> None:
         pooled=pd.read_csv(smk.input.pooled),
         studies=pd.read_csv(smk.input.studies),
         reviews=read_optional_csv(smk.input.get("reviews")),
-        sensitivity={name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES},
+        sensitivity={
+            name: read_optional_csv(smk.input.get(name))
+            for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
+        },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
         params=dict(smk.params.items()),
         figures={p.name for p in figures_dir.glob("*.svg")},
