@@ -31,6 +31,7 @@ from metareview.plots.format import (
     fmt_weeks,
     humanize,
     is_missing,
+    is_ratio,
 )
 from metareview.plots.multilevel_course import multilevel_course_name
 from metareview.tables import rows_for
@@ -109,7 +110,7 @@ def _multilevel_blocks(ml: pd.DataFrame, course: pd.DataFrame, figures: set[str]
         return blocks
     for (outcome, measure), rows in ml.groupby(["outcome", "measure"], sort=True):
         measure = str(measure)
-        ratio_note = " (odds/risk ratios on the natural scale)" if measure in ("RR", "OR") else ""
+        ratio_note = "; slopes on the log scale" if is_ratio(measure) else ""
         table = []
         for _, r in rows.iterrows():
             est = fmt_effect(r["estimate"], r["ci_low"], r["ci_high"], measure)
