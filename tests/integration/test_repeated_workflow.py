@@ -1,6 +1,6 @@
 """End to end: multilevel.csv and rare_events.csv of the workflow on the SYNTHETIC reference
-case ``tests/reference/cases/repeated_synthetic`` against metafor/clubSandwich/lme4
-(fixture ``expected/repeated_synthetic.json`` from ``make_fixtures_multilevel.R``)."""
+case ``tests/reference/repeated/case`` against metafor/clubSandwich/lme4
+(fixture ``repeated/repeated_synthetic.json`` from ``make_fixtures_multilevel.R``)."""
 
 import json
 import shutil
@@ -15,8 +15,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-CASE = REPO / "tests" / "reference" / "cases" / "repeated_synthetic"
-EXPECTED = json.loads((REPO / "tests/reference/expected/repeated_synthetic.json").read_text())
+CASE = REPO / "tests" / "reference" / "repeated" / "case"
+EXPECTED = json.loads((REPO / "tests/reference/repeated/repeated_synthetic.json").read_text())
 TARGETS = ["results/multilevel.csv", "results/rare_events.csv"]
 
 

@@ -5,9 +5,9 @@
 #   Rscript tests/reference/make_fixtures_multilevel.R                # fixtures
 #   Rscript tests/reference/make_fixtures_multilevel.R --build-cases  # (re)write the case folder first
 #
-# Run from the repository root. Writes tests/reference/expected/multilevel.json (designs given
-# as yi/vi or arm counts in the script) and tests/reference/expected/repeated_synthetic.json
-# (computed only from the CSV files of tests/reference/cases/repeated_synthetic/).
+# Run from the repository root. Writes tests/reference/repeated/multilevel.json (designs given
+# as yi/vi or arm counts in the script) and tests/reference/repeated/repeated_synthetic.json
+# (computed only from the CSV files of tests/reference/repeated/case/).
 # Every synthetic number is invented (seeded RNG, rounded): SYNTHETIC test data, not real trials.
 # See tests/reference/README.md ("Repeated timepoints and rare events").
 
@@ -24,8 +24,8 @@ script_dir <- local({
   a <- grep("^--file=", commandArgs(FALSE), value = TRUE)
   if (length(a)) dirname(normalizePath(sub("^--file=", "", a[1]))) else file.path(getwd(), "tests", "reference")
 })
-EXPECTED_DIR <- file.path(script_dir, "expected")
-CASE_DIR <- file.path(script_dir, "cases", "repeated_synthetic")
+EXPECTED_DIR <- file.path(script_dir, "repeated")
+CASE_DIR <- file.path(script_dir, "repeated", "case")
 TIMES <- c(1, 4, 12, 26)
 
 ## ---------------------------------------------------------------- JSON ----

@@ -1,5 +1,5 @@
 """Binomial-normal UM.FS model against metafor 3.8-1 rma.glmm / lme4 (fixtures:
-tests/reference/make_fixtures_multilevel.R → expected/multilevel.json)."""
+tests/reference/make_fixtures_multilevel.R → repeated/multilevel.json)."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ import pytest
 from metareview.stats.glmm import fit_um_fs
 
 FIXTURE = json.loads(
-    (Path(__file__).parents[1] / "reference" / "expected" / "multilevel.json").read_text()
+    (Path(__file__).parents[1] / "reference" / "repeated" / "multilevel.json").read_text()
 )
 DESIGNS = {d["design"]: d for d in FIXTURE["glmm"]}
 KEYS = ("estimate", "se", "ci_low", "ci_high")

@@ -1,5 +1,5 @@
 """Three-level model (rma.mv REML) and CR2/Satterthwaite inference against metafor 3.8-1 and
-clubSandwich (fixtures: tests/reference/make_fixtures_multilevel.R → expected/multilevel.json)."""
+clubSandwich (fixtures: tests/reference/make_fixtures_multilevel.R → repeated/multilevel.json)."""
 
 import json
 from pathlib import Path
@@ -11,7 +11,7 @@ from metareview.stats.multilevel import fit_multilevel, time_covariate
 from metareview.stats.robust import cr2_satterthwaite
 
 FIXTURE = json.loads(
-    (Path(__file__).parents[1] / "reference" / "expected" / "multilevel.json").read_text()
+    (Path(__file__).parents[1] / "reference" / "repeated" / "multilevel.json").read_text()
 )
 CASES = [(design, moderator) for design in FIXTURE["multilevel"] for moderator in design["models"]]
 
