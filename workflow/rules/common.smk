@@ -1,18 +1,21 @@
 # Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
 import sys
 
-from metareview.config import check_config_columns, validate_config
-from metareview.io import load_inputs
+from metareview.config import check_config_columns, load_config
+from metareview.io import load_inputs, unwritable_folders
 from metareview.validation import InputError
 
 try:
-    _validated = validate_config(dict(config))
+    _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
     RAW = load_inputs(".", config["conditions"])
     check_config_columns(config, RAW.studies)
 except InputError as error:
     sys.exit(str(error))
+_unwritable = unwritable_folders(".")
+if _unwritable:
+    sys.exit(_unwritable)
 
 CONDITIONS = sorted(RAW.outcomes["condition"].unique())
 

@@ -2,15 +2,14 @@
 
 import logging
 
-import pandas as pd
-
+from metareview.io import read_table
 from metareview.outputs import write_csv
 from metareview.repeated import multilevel_tables, rare_events_table
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input[0])
+    effects = read_table(smk.input[0])
     multilevel, course = multilevel_tables(
         effects,
         time_moderator=smk.params.multilevel["time_moderator"],

@@ -4,27 +4,27 @@ import json
 import logging
 from pathlib import Path
 
-import pandas as pd
-
+from metareview.io import read_table
+from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
-from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.report.context import SENSITIVITY_TABLES
 from metareview.report.repeated import REPEATED_TABLES
 
 
 def write_text(path: str, text: str) -> None:
-    Path(path).write_text(text, encoding="utf-8", newline="\n")
+    write_atomic(path, text)
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.input.figures)
     inputs = ReportInputs(
-        effects=pd.read_csv(smk.input.effects),
-        pooled=pd.read_csv(smk.input.pooled),
-        studies=pd.read_csv(smk.input.studies),
-        reviews=read_optional_csv(smk.input.get("reviews")),
+        effects=read_table(smk.input.effects),
+        pooled=read_table(smk.input.pooled),
+        studies=read_table(smk.input.studies),
+        reviews=read_table(smk.input.get("reviews")),
         sensitivity={
-            name: read_optional_csv(smk.input.get(name))
+            name: read_table(smk.input.get(name))
             for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
         },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
