@@ -17,7 +17,11 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 CASE = REPO / "tests" / "reference" / "repeated" / "case"
 EXPECTED = json.loads((REPO / "tests/reference/repeated/repeated_synthetic.json").read_text())
-TARGETS = ["results/multilevel.csv", "results/rare_events.csv"]
+TARGETS = [
+    "results/multilevel.csv",
+    "results/multilevel_timecourse.csv",
+    "results/rare_events.csv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,20 @@ def test_multilevel_rows_match_rma_mv_and_clubsandwich(results):
         np.testing.assert_allclose(rows["sigma2_effect"], expected["sigma2_effect"], atol=1e-6)
     time_rows = table[table["model"] == "time"]
     assert time_rows["note"].str.contains("week 0 left out").all()
+
+
+def test_timecourse_estimates_match_predict_and_linear_contrast(results):
+    course = pd.read_csv(results / "multilevel_timecourse.csv")
+    chosen = course[course["kind"] == "chosen"]
+    expected = EXPECTED["multilevel"][0]["models"]["log_weeks"]["predict"]
+    assert chosen["weeks"].tolist() == expected["weeks"]
+    for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_low"),
+                         ("ci_high", "ci_high"), ("robust_se", "robust_se"),
+                         ("robust_df", "robust_df"), ("robust_ci_low", "robust_ci_low"),
+                         ("robust_ci_high", "robust_ci_high")]:  # fmt: skip
+        np.testing.assert_allclose(
+            chosen[ours], expected[theirs], rtol=1e-6, atol=1e-7, err_msg=ours
+        )
 
 
 def test_rare_events_rows_match_rma_glmm(results):

@@ -113,6 +113,15 @@ fit_mv <- function(d, moderator = c("none", "log_weeks", "weeks")) {
     p <- predict(res, newmods = x)
     out$predict <- list(weeks = I(TIMES), estimate = I(p$pred), se = I(p$se),
                         ci_low = I(p$ci.lb), ci_high = I(p$ci.ub))
+    if (out$k_studies >= 3) {
+      # the same estimates with CR2 / Satterthwaite: clubSandwich::linear_contrast
+      lc <- linear_contrast(res, vcov = "CR2", cluster = d$study, test = "Satterthwaite",
+                            contrasts = cbind(1, x))
+      out$predict$robust_se <- I(lc$SE)
+      out$predict$robust_df <- I(lc$df)
+      out$predict$robust_ci_low <- I(lc$CI_L)
+      out$predict$robust_ci_high <- I(lc$CI_U)
+    }
   }
   out
 }

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from metareview.stats.multilevel import fit_multilevel, time_covariate
-from metareview.stats.robust import cr2_satterthwaite
+from metareview.stats.robust import CR2, cr2_satterthwaite
 
 FIXTURE = json.loads(
     (Path(__file__).parents[1] / "reference" / "repeated" / "multilevel.json").read_text()
@@ -98,3 +98,23 @@ def test_log_weeks_is_undefined_at_week_zero():
     np.testing.assert_allclose(x[1:], np.log([1, 4]))
     with pytest.raises(ValueError):
         time_covariate([1], "months")
+
+
+@pytest.mark.parametrize(
+    ("design", "moderator"),
+    [c for c in CASES if "robust_se" in c[0]["models"][c[1]].get("predict", {})],
+    ids=[
+        f"{d['design']}-{m}" for d, m in CASES if "robust_se" in d["models"][m].get("predict", {})
+    ],
+)
+def test_robust_predictions_match_clubsandwich_linear_contrast(design, moderator):
+    expected = design["models"][moderator]["predict"]
+    fit, _ = _fit(design, moderator)
+    cr2 = CR2(fit.X, fit.yi, fit.V, fit.beta, fit.cluster)
+    x = time_covariate(expected["weeks"], moderator)
+    for i, xi in enumerate(x):
+        c = np.array([1.0, xi])
+        got = cr2.contrast(c, float(c @ fit.beta))
+        for ours, theirs in [("se", "robust_se"), ("df", "robust_df"),
+                             ("ci_low", "robust_ci_low"), ("ci_high", "robust_ci_high")]:  # fmt: skip
+            assert got[ours] == pytest.approx(expected[theirs][i], rel=1e-6, abs=1e-6), ours
