@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/repeated.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/reference.smk"
 
@@ -27,6 +28,7 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.analyse_sensitivity.output,
+        rules.analyse_repeated.output,
         "results/report.html",
         "results/report.md",
         branch(

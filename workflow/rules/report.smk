@@ -12,6 +12,7 @@ rule plot_figures:
         subgroups="results/subgroups.csv",
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
+        multilevel_timecourse="results/multilevel_timecourse.csv",
     output:
         report(
             directory("results/figures"),
@@ -45,6 +46,9 @@ rule render_report:
         cumulative="results/cumulative.csv",
         rob_sensitivity="results/rob_sensitivity.csv",
         trimfill_filled="results/trimfill_filled.csv",
+        multilevel="results/multilevel.csv",
+        multilevel_timecourse="results/multilevel_timecourse.csv",
+        rare_events="results/rare_events.csv",
         provenance="results/provenance.json",
         figures="results/figures",
         reference_comparison=branch(

@@ -6,6 +6,7 @@ from pathlib import Path
 from metareview.io import read_table
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
+from metareview.plots.multilevel_course import multilevel_figures
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.review_labels import use_labels
 
@@ -20,6 +21,10 @@ def main(smk) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with use_labels(smk.params.get("review")):
         for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        course = read_table(smk.input.get("multilevel_timecourse"))
+        for name, plot in multilevel_figures(effects, course):
             save_svg(plot, out / name)
             logging.info("wrote %s", out / name)
 

@@ -9,6 +9,7 @@ from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.report.reference_comparison import agreement_section
+from metareview.report.repeated import REPEATED_TABLES
 from metareview.review_labels import use_labels
 
 
@@ -24,7 +25,10 @@ def main(smk) -> None:
         pooled=read_table(smk.input.pooled),
         studies=read_table(smk.input.studies),
         reviews=read_table(smk.input.get("reviews")),
-        sensitivity={name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES},
+        sensitivity={
+            name: read_table(smk.input.get(name))
+            for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
+        },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
         params=dict(smk.params.items()),
         figures={p.name for p in figures_dir.glob("*.svg")},
