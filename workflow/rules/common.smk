@@ -1,6 +1,7 @@
 # Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
 import sys
 
+from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, validate_config
 from metareview.io import load_inputs
 from metareview.validation import InputError
@@ -11,10 +12,16 @@ try:
     config.update(_validated)
     RAW = load_inputs(".", config["conditions"])
     check_config_columns(config, RAW.studies)
+    check_certainty_inputs(".", RAW.studies)
 except InputError as error:
     sys.exit(str(error))
 
 CONDITIONS = sorted(RAW.outcomes["condition"].unique())
+CERTAINTY_INPUTS = [
+    "data/raw/risk_of_bias.csv",
+    "data/raw/prisma.yaml",
+    "data/raw/analyses.csv",
+]
 
 
 def raw_outcome_files(wildcards=None):
@@ -25,8 +32,9 @@ def raw_outcome_files(wildcards=None):
 def raw_input_files(wildcards=None):
     """Every raw input and the config, for provenance checksums."""
     files = ["data/raw/studies.csv", *raw_outcome_files()]
-    if Path("data/raw/reviews.csv").exists():
-        files.append("data/raw/reviews.csv")
+    for optional in CERTAINTY_INPUTS + ["data/raw/reviews.csv"]:
+        if Path(optional).exists():
+            files.append(optional)
     if Path("config.yaml").exists():
         files.append("config.yaml")
     return files

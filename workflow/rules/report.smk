@@ -46,6 +46,9 @@ rule render_report:
         trimfill_filled="results/trimfill_filled.csv",
         provenance="results/provenance.json",
         figures="results/figures",
+        summary_of_findings="results/summary_of_findings.csv",
+        risk_of_bias="results/risk_of_bias.csv",
+        certainty_figures="results/certainty_figures",
     output:
         html=report(
             "results/report.html",

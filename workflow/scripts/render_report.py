@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from metareview.certainty.prisma import load_prisma
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
+from metareview.report.certainty import add_certainty
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
 
 
@@ -28,6 +30,15 @@ def main(smk) -> None:
         figures={p.name for p in figures_dir.glob("*.svg")},
     )
     context = build_context(inputs)
+    if smk.input.get("summary_of_findings"):
+        add_certainty(
+            context,
+            pd.read_csv(smk.input.summary_of_findings),
+            pd.read_csv(smk.input.risk_of_bias, dtype={"outcome": str}, keep_default_na=False),
+            load_prisma(".", len(inputs.studies)),
+            smk.input.certainty_figures,
+            has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+        )
     write_text(smk.output.html, render_html(context, figures_dir))
     write_text(smk.output.md, render_markdown(context))
     logging.info("report with %d conditions", len(context["conditions"]))
