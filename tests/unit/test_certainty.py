@@ -464,3 +464,35 @@ def test_rob_summary_structure():
     overall_high = p.data[(p.data["domain"] == "Overall") & (p.data["judgement"] == "high")]
     assert overall_high["weight"].iloc[0] == pytest.approx(70.0)
     p.draw()
+
+
+def test_rob_sensitivity_uses_per_outcome_judgements():
+    from metareview.sensitivity import run_sensitivity
+
+    effects = pd.DataFrame(
+        {
+            "condition": "c",
+            "study_id": ["a", "b", "c", "a", "b", "c"],
+            "outcome": ["pain"] * 3 + ["ae"] * 3,
+            "timepoint_weeks": 1.0,
+            "measure": "MD",
+            "yi": [-1.0, -0.5, -2.0, -1.0, -0.5, -2.0],
+            "vi": [0.1, 0.2, 0.15, 0.1, 0.2, 0.15],
+            "included": True,
+        }
+    )
+    studies = pd.DataFrame(
+        {"study_id": ["a", "b", "c"], "label": ["A", "B", "C"], "year": [2001, 2002, 2003]}
+    )
+    rob = _rob_frame(
+        [
+            ["a", "", "low", "low", "low", "low", "low", "low", "x"],
+            ["c", "", "low", "low", "low", "low", "low", "low", "x"],
+            ["c", "pain", "high", "low", "low", "low", "low", "high", "x"],
+        ]
+    )
+    out = run_sensitivity(effects, studies, risk_of_bias=rob)["rob_sensitivity"]
+    by_outcome = out.set_index("outcome")
+    assert by_outcome.loc["pain", "n_high"] == 1 and by_outcome.loc["pain", "excluded"] == "c"
+    assert by_outcome.loc["ae", "n_high"] == 0
+    assert by_outcome.loc["pain", "n_unknown"] == 1  # b: not assessed, kept, counted
