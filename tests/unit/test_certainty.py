@@ -496,3 +496,26 @@ def test_rob_sensitivity_uses_per_outcome_judgements():
     assert by_outcome.loc["pain", "n_high"] == 1 and by_outcome.loc["pain", "excluded"] == "c"
     assert by_outcome.loc["ae", "n_high"] == 0
     assert by_outcome.loc["pain", "n_unknown"] == 1  # b: not assessed, kept, counted
+
+
+def test_forest_gains_rob_dots_only_when_judged():
+    from metareview.plots.build import with_rob
+    from metareview.plots.forest import forest_plot
+
+    effects, pooled, _ = _synthetic("RR", math.log(1.6), math.log(1.1), math.log(2.3))
+    effects = effects.assign(ci_low=effects["yi"] - 0.4, ci_high=effects["yi"] + 0.4)
+    prow = pooled.iloc[0].to_dict() | {"level": 0.95}
+    judged = _judged().iloc[:2].assign(study_id=["s1", "s2"])
+    plain = forest_plot(effects, prow)
+    dotted = forest_plot(with_rob(effects, judged), prow)
+    assert len(dotted.layers) > len(plain.layers)
+    frames = [layer.geom.data for layer in dotted.layers]
+    texts = pd.concat([d for d in frames if "label" in d])
+    assert {"D1", "D5", "O", "Risk of bias"} <= set(texts["label"])
+    points = [d for d in frames if "judgement" in d]
+    assert sum(len(d) for d in points) == 2 * 6 * 2  # dots, and symbols on them
+    unjudged = judged.assign(
+        **{c: "not_assessed" for c in ["d1", "d2", "d3", "d4", "d5", "overall"]}
+    )
+    assert len(forest_plot(with_rob(effects, unjudged), prow).layers) == len(plain.layers)
+    dotted.draw()

@@ -12,6 +12,7 @@ rule plot_figures:
         subgroups="results/subgroups.csv",
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
+        risk_of_bias="results/risk_of_bias.csv",
     output:
         report(
             directory("results/figures"),

@@ -18,7 +18,9 @@ def main(smk) -> None:
     sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
-    for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
+    rob = read_optional_csv(smk.input.get("risk_of_bias"))
+    plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
+    for name, plot in plots:
         save_svg(plot, out / name)
         logging.info("wrote %s", out / name)
 
