@@ -9,24 +9,38 @@ that contribute to at least one analysis.
 
 from __future__ import annotations
 
+import textwrap
 from xml.sax.saxutils import escape
 
 from metareview.certainty.prisma import Prisma
 
-WIDTH = 860
-BOX_W = 330
-LEFT_X = 120
-RIGHT_X = 500
+WIDTH = 920
+BOX_W = 350
+LEFT_X = 140
+RIGHT_X = 550
+WRAP = 48  # characters per line inside a box (12 px sans-serif)
 LINE_H = 17
 PAD = 10
 GAP = 28
 FONT = "font-family='DejaVu Sans, Arial, sans-serif' font-size='12'"
 
 
+def _wrap(text: str, indent: bool) -> list[str]:
+    width = WRAP - (2 if indent else 0)
+    lines = textwrap.wrap(text, width=width, break_long_words=True) or [""]
+    first = ("  " if indent else "") + lines[0]
+    return [first] + [("    " if indent else "  ") + line for line in lines[1:]]
+
+
+def _count(n: int) -> str:
+    """``(n = 12)`` with no-break spaces, so a count never wraps apart."""
+    return f"(n\u00a0=\u00a0{n})"
+
+
 def _lines(title: str, items: dict[str, int] | None = None, n: int | None = None) -> list[str]:
-    out = [f"{title}" + (f" (n = {n})" if n is not None else "")]
+    out = _wrap(f"{title}" + (f" {_count(n)}" if n is not None else ""), False)
     for name, count in (items or {}).items():
-        out.append(f"  {name} (n = {count})")
+        out += _wrap(f"{name} {_count(count)}", True)
     return out
 
 
@@ -37,7 +51,7 @@ def _box(x: float, y: float, lines: list[str], fill: str = "#ffffff") -> tuple[s
         "stroke='#1a1a1a' stroke-width='1'/>"
     ]
     for i, text in enumerate(lines):
-        indent = 12 if text.startswith("  ") else 0
+        indent = 6 * (len(text) - len(text.lstrip(" ")))
         ty = y + PAD + LINE_H * (i + 0.75)
         parts.append(
             f"<text x='{x + PAD + indent}' y='{ty:.1f}' {FONT}>{escape(text.strip())}</text>"
@@ -79,7 +93,7 @@ def prisma_svg(p: Prisma, usable: int | None = None, title: str = "") -> str:
     included = _lines("Studies included in review", n=p.included_studies)
     included += _lines("Reports of included studies", n=p.included_reports)
     if usable is not None:
-        included.append(f"  of which studies with numbers in ≥ 1 analysis (n = {usable})")
+        included += _wrap(f"of which studies with numbers in ≥ 1 analysis {_count(usable)}", True)
     body, y = [], 50.0 if title else 20.0
     if title:
         body.append(f"<text x='20' y='28' {FONT} font-weight='bold'>{escape(title)}</text>")
@@ -103,7 +117,7 @@ def prisma_svg(p: Prisma, usable: int | None = None, title: str = "") -> str:
     stage_marks.append(("Included", y))
     for stage, sy in stage_marks:
         body.append(
-            f"<text x='30' y='{sy + 20:.1f}' {FONT} font-weight='bold' fill='#1f5a96'>"
+            f"<text x='20' y='{sy + 20:.1f}' {FONT} font-weight='bold' fill='#1f5a96'>"
             f"{stage}</text>"
         )
     height = y + ih + 20
