@@ -520,3 +520,12 @@ def test_forest_gains_rob_dots_only_when_judged():
     )
     assert len(forest_plot(with_rob(effects, unjudged), prow).layers) == len(plain.layers)
     dotted.draw()
+
+
+def test_traffic_light_one_row_per_study_unless_outcomes_differ():
+    a = _judged().assign(outcome="pain")
+    b = _judged().assign(outcome="ae")
+    b.loc[0, "overall"] = "low"  # study a judged differently for the other outcome
+    p = traffic_light_plot(pd.concat([a, b], ignore_index=True))
+    studies = list(p.data["study"].cat.categories)[::-1]
+    assert studies == ["A 2001 · ae", "A 2001 · pain", "B 2002", "C 2003"]

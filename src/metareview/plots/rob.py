@@ -42,7 +42,7 @@ WORDS = {
 }
 AXIS = {d: ("Overall" if d == "overall" else d.upper()) for d in JUDGED}
 _NAMED = [f"{AXIS[d]}: {DOMAIN_NAMES[d]}" for d in JUDGED if d != "overall"]
-CAPTION = "; ".join(_NAMED[:3]) + ";\n" + "; ".join(_NAMED[3:])
+CAPTION = "; ".join(_NAMED[:2]) + ";\n" + "; ".join(_NAMED[2:4]) + ";\n" + _NAMED[4]
 
 
 def _fill_scale():
@@ -64,13 +64,19 @@ def traffic_light_data(judged: pd.DataFrame) -> pd.DataFrame:
     frame = judged.copy()
     if "label" not in frame:
         frame["label"] = frame["study_id"]
-    frame = frame.drop_duplicates(["study_id", "outcome", *JUDGED])
+    if "outcome" not in frame:
+        frame["outcome"] = ""
+    frame = frame.drop_duplicates(["study_id", *JUDGED])
     counts = frame.groupby("study_id")["study_id"].transform("size")
     frame["study"] = [
         f"{lab} · {out}" if n > 1 else str(lab)
         for lab, out, n in zip(frame["label"], frame["outcome"], counts, strict=True)
     ]
     frame = frame.drop_duplicates("study")
+    first = {sid: i for i, sid in reversed(list(enumerate(frame["study_id"])))}
+    frame = frame.assign(_first=frame["study_id"].map(first)).sort_values(
+        ["_first", "outcome"], kind="mergesort"
+    )
     long = frame.melt(id_vars=["study"], value_vars=list(JUDGED), var_name="d", value_name="j")
     long["domain"] = pd.Categorical(long["d"].map(AXIS), categories=[AXIS[d] for d in JUDGED])
     long["judgement"] = pd.Categorical(long["j"], categories=list(LEVELS))
