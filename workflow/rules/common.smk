@@ -2,12 +2,12 @@
 import sys
 
 from metareview.certainty.inputs import check_certainty_inputs
-from metareview.config import check_config_columns, validate_config
-from metareview.io import load_inputs
+from metareview.config import check_config_columns, load_config
+from metareview.io import load_inputs, unwritable_folders
 from metareview.validation import InputError
 
 try:
-    _validated = validate_config(dict(config))
+    _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
     RAW = load_inputs(".", config["conditions"])
@@ -15,6 +15,9 @@ try:
     check_certainty_inputs(".", RAW.studies)
 except InputError as error:
     sys.exit(str(error))
+_unwritable = unwritable_folders(".")
+if _unwritable:
+    sys.exit(_unwritable)
 
 CONDITIONS = sorted(RAW.outcomes["condition"].unique())
 CERTAINTY_INPUTS = [

@@ -2,21 +2,20 @@
 
 import logging
 
-import pandas as pd
-
 from metareview.certainty.grade import GradeSettings
 from metareview.certainty.overrides import load_overrides
 from metareview.certainty.risk_of_bias import analysis_table, judgements, load_risk_of_bias
 from metareview.certainty.summary_of_findings import summary_of_findings
+from metareview.io import read_table
 from metareview.outputs import write_csv
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    pooled = pd.read_csv(smk.input.pooled)
-    studies = pd.read_csv(smk.input.studies, dtype=str, keep_default_na=False)
-    small = pd.read_csv(smk.input.small_study)
+    effects = read_table(smk.input.effects)
+    pooled = read_table(smk.input.pooled)
+    studies = read_table(smk.input.studies)
+    small = read_table(smk.input.small_study)
     rob = load_risk_of_bias(".", studies["study_id"])
     sof = summary_of_findings(
         effects,

@@ -3,19 +3,17 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from metareview.certainty.prisma import load_prisma
+from metareview.io import read_table
 from metareview.plots.certainty_figures import certainty_figures
 from metareview.plots.export import save_svg
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    rob = pd.read_csv(smk.input.risk_of_bias, dtype={"outcome": str}, keep_default_na=False)
-    rob["weight"] = pd.to_numeric(rob["weight"])
-    effects = pd.read_csv(smk.input.effects)
-    studies = pd.read_csv(smk.input.studies, dtype=str, keep_default_na=False)
+    rob = read_table(smk.input.risk_of_bias)
+    effects = read_table(smk.input.effects)
+    studies = read_table(smk.input.studies)
     prisma = load_prisma(".", len(studies))
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)

@@ -3,22 +3,21 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
+from metareview.io import read_table
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
-from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.report.context import SENSITIVITY_TABLES
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    pooled = pd.read_csv(smk.input.pooled)
-    studies = pd.read_csv(smk.input.studies)
-    sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
+    effects = read_table(smk.input.effects)
+    pooled = read_table(smk.input.pooled)
+    studies = read_table(smk.input.studies)
+    sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
-    rob = read_optional_csv(smk.input.get("risk_of_bias"))
+    rob = read_table(smk.input.get("risk_of_bias"))
     plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
     for name, plot in plots:
         save_svg(plot, out / name)
