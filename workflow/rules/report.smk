@@ -13,6 +13,7 @@ rule plot_figures:
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
+        risk_of_bias="results/risk_of_bias.csv",
     output:
         report(
             directory("results/figures"),
@@ -55,6 +56,9 @@ rule render_report:
             exists("data/raw/reference_results.csv"),
             then="results/reference_comparison.csv",
         ),
+        summary_of_findings="results/summary_of_findings.csv",
+        risk_of_bias="results/risk_of_bias.csv",
+        certainty_figures="results/certainty_figures",
     output:
         html=report(
             "results/report.html",

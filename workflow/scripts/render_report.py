@@ -4,9 +4,11 @@ import json
 import logging
 from pathlib import Path
 
+from metareview.certainty.prisma import load_prisma
 from metareview.io import read_table
 from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
+from metareview.report.certainty import add_certainty
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.report.reference_comparison import agreement_section
 from metareview.report.repeated import REPEATED_TABLES
@@ -35,6 +37,15 @@ def main(smk) -> None:
     )
     with use_labels(smk.params.get("review")):
         context = build_context(inputs)
+        if smk.input.get("summary_of_findings"):
+            add_certainty(
+                context,
+                read_table(smk.input.summary_of_findings),
+                read_table(smk.input.risk_of_bias),
+                load_prisma(".", len(inputs.studies)),
+                smk.input.certainty_figures,
+                has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+            )
     context["revman_agreement"] = agreement_section(
         read_table(smk.input.get("reference_comparison"))
     )
