@@ -12,6 +12,8 @@ import contextlib
 import importlib.util
 from pathlib import Path
 
+from metareview.analysis_settings import check_analyses_against, read_analyses
+from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, load_config
 from metareview.io import load_inputs
 
@@ -69,8 +71,14 @@ def script(name: str):
     return _MODULES[name]
 
 
+def _optional(**paths) -> dict:
+    """Snakemake's ``branch(exists(path), then=path)``: only the inputs that exist."""
+    return {name: path for name, path in paths.items() if Path(path).exists()}
+
+
 def run_review(root: Path) -> dict:
-    """Validate ``root`` (config and data/raw/) and run every rule in order, in-process.
+    """Validate ``root`` (config and data/raw/) and run every rule in order, in-process,
+    wired as in ``workflow/rules/*.smk``.
 
     Returns the validated config. Raises :class:`~metareview.validation.InputError` for bad
     input, like the Snakefile, before any output is written.
@@ -80,13 +88,31 @@ def run_review(root: Path) -> dict:
         config = load_config("config.yaml")
         raw = load_inputs(".", config["conditions"])
         check_config_columns(config, raw.studies)
+        check_analyses_against(read_analyses("."), raw.outcomes)
+        check_certainty_inputs(".", raw.studies)
         conditions = sorted(raw.outcomes["condition"].unique())
         outcome_files = [f"data/raw/outcomes/{c}.csv" for c in conditions]
-        reviews = "data/raw/reviews.csv" if Path("data/raw/reviews.csv").exists() else None
         for folder in ("results", "data/processed", "logs"):
             Path(folder).mkdir(parents=True, exist_ok=True)
+        studies = "data/raw/studies.csv"
         effects, pooled = "data/processed/effect_sizes.csv", "results/pooled.csv"
         sens = {name: f"results/{name}.csv" for name in SENSITIVITY_OUTPUTS}
+        repeated = {
+            "multilevel": "results/multilevel.csv",
+            "timecourse": "results/multilevel_timecourse.csv",
+            "rare_events": "results/rare_events.csv",
+        }
+        certainty = {
+            "summary_of_findings": "results/summary_of_findings.csv",
+            "risk_of_bias": "results/risk_of_bias.csv",
+        }
+        analyses = _optional(analyses="data/raw/analyses.csv")
+        rob = _optional(rob="data/raw/risk_of_bias.csv")
+        methods = {
+            "tau2_method": config["tau2_method"],
+            "ci_method": config["ci_method"],
+            "level": config["level"],
+        }
 
         def run(name, input, output, params):  # noqa: A002
             log = Named([f"logs/{name}.log"])
@@ -94,7 +120,7 @@ def run_review(root: Path) -> dict:
 
         run(
             "compute_effect_sizes",
-            Named(studies="data/raw/studies.csv", outcomes=outcome_files),
+            Named(studies=studies, outcomes=outcome_files, **analyses),
             Named([effects]),
             Named(
                 conditions=conditions,
@@ -103,20 +129,22 @@ def run_review(root: Path) -> dict:
                 harmonize_scale_to=config["harmonize_scale_to"],
                 crossover_correlation=config["crossover_correlation"],
                 level=config["level"],
+                conventions=config["conventions"],
             ),
         )
-        methods = {
-            "tau2_method": config["tau2_method"],
-            "ci_method": config["ci_method"],
-            "level": config["level"],
-        }
         run(
             "pool_effects",
-            Named([effects]),
+            Named(effects=effects, **analyses),
             Named([pooled]),
-            Named(**methods, convergence=config["convergence"]),
+            Named(**methods, convergence=config["convergence"], conventions=config["conventions"]),
         )
-        inputs = ["data/raw/studies.csv", *outcome_files] + ([reviews] if reviews else [])
+        optional_raw = [
+            f"data/raw/{n}"
+            for n in ("risk_of_bias.csv", "prisma.yaml", "analyses.csv", "reviews.csv",
+                      "reference_results.csv")
+            if Path(f"data/raw/{n}").exists()
+        ]  # fmt: skip
+        inputs = [studies, *outcome_files, *optional_raw, "config.yaml"]
         run(
             "write_provenance",
             Named(inputs),
@@ -125,7 +153,7 @@ def run_review(root: Path) -> dict:
         )
         run(
             "analyse_sensitivity",
-            Named(effects=effects, studies="data/raw/studies.csv"),
+            Named(effects=effects, studies=studies, **rob),
             Named(**sens),
             Named(
                 **methods,
@@ -134,25 +162,72 @@ def run_review(root: Path) -> dict:
                 convergence=config["convergence"],
             ),
         )
+        run(
+            "analyse_repeated",
+            Named([effects]),
+            Named(**repeated),
+            Named(
+                multilevel=config["multilevel"],
+                rare_events=config["rare_events"],
+                level=config["level"],
+            ),
+        )
+        run(
+            "assess_certainty",
+            Named(
+                effects=effects,
+                pooled=pooled,
+                studies=studies,
+                small_study=sens["small_study"],
+                **rob,
+                **analyses,
+            ),
+            Named(**certainty),
+            Named(grade=config["grade"]),
+        )
+        run(
+            "plot_certainty",
+            Named(
+                risk_of_bias=certainty["risk_of_bias"],
+                effects=effects,
+                studies=studies,
+                **_optional(prisma="data/raw/prisma.yaml"),
+            ),
+            Named(["results/certainty_figures"]),
+            Named(),
+        )
         figure_inputs = {k: sens[k] for k in (
             "small_study", "trimfill_filled", "leave_one_out", "subgroups", "subgroup_tests",
             "metaregression")}  # fmt: skip
         run(
             "plot_figures",
-            Named(effects=effects, pooled=pooled, studies="data/raw/studies.csv", **figure_inputs),
+            Named(
+                effects=effects,
+                pooled=pooled,
+                studies=studies,
+                **figure_inputs,
+                multilevel_timecourse=repeated["timecourse"],
+                risk_of_bias=certainty["risk_of_bias"],
+            ),
             Named(["results/figures"]),
-            Named(conditions=config["conditions"]),
+            Named(conditions=config["conditions"], review=config["review"]),
         )
-        report_inputs = dict(effects=effects, pooled=pooled, studies="data/raw/studies.csv")
-        if reviews:
-            report_inputs["reviews"] = reviews
         run(
             "render_report",
             Named(
-                **report_inputs,
+                effects=effects,
+                pooled=pooled,
+                studies=studies,
+                **_optional(reviews="data/raw/reviews.csv"),
                 **sens,
+                multilevel=repeated["multilevel"],
+                multilevel_timecourse=repeated["timecourse"],
+                rare_events=repeated["rare_events"],
                 provenance="results/provenance.json",
                 figures="results/figures",
+                summary_of_findings=certainty["summary_of_findings"],
+                risk_of_bias=certainty["risk_of_bias"],
+                certainty_figures="results/certainty_figures",
             ),
             Named(html="results/report.html", md="results/report.md"),
             Named(
@@ -163,6 +238,7 @@ def run_review(root: Path) -> dict:
                 crossover_correlation=config["crossover_correlation"],
                 subgroups=config["subgroups"],
                 moderators=config["moderators"],
+                review=config["review"],
             ),
         )
     return config

@@ -324,9 +324,18 @@ def test_unwritable_results_folder_gives_a_clear_message(tmp_path, monkeypatch):
 @pytest.mark.parametrize("method", ["DL", "REML", "PM", "ML", "HE", "SJ", "HS", "EB"])
 def test_identical_effects_never_give_a_negative_q(method):
     """Found by the whole-review fuzz: Q = -1.3e-17 from rounding (HS, identical effects)."""
-    from metareview.pooling import pool
+    from metareview.stats.pooling import pool
 
     for vi in ([0.1, 0.2, 0.3, 0.4], [1e-6, 1e-3, 1.0, 7.0], [0.04] * 4):
         fit = pool(np.full(4, 0.1823215567939546), np.array(vi), measure="RR",
                    tau2_method=method, ci_method="hksj", level=0.95).to_dict()  # fmt: skip
         assert fit["q"] >= 0 and fit["tau2"] >= 0
+
+
+def test_prisma_yaml_refuses_aliases_and_duplicate_keys():
+    from metareview.certainty.prisma import parse_prisma
+
+    with pytest.raises(InputError, match="aliases"):
+        parse_prisma("screened: &a 10\nassessed: *a\n", None)
+    with pytest.raises(InputError, match="appears twice"):
+        parse_prisma("screened: 10\nscreened: 11\n", None)
