@@ -6,7 +6,7 @@ several timepoints, generic effects, zero cells, huge and tiny n, identical effe
 events. Every rule's ``main()`` runs in-process (tests/review_runner.py); each must finish,
 write its outputs, and every number the contract defines for that input must be finite.
 
-``make test`` runs a fast profile (FUZZ_EXAMPLES, default 8, small reviews); ``make fuzz`` runs thousands.
+``make test`` runs a fast profile (FUZZ_EXAMPLES, default 5, small reviews); ``make fuzz`` runs thousands.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from metareview.io import read_table
 from metareview.plots.figure_names import forest_name
 from metareview.validation import NUMBER
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 #: ``make fuzz`` draws larger reviews (up to 40 studies, 3 conditions).
 LARGE = os.environ.get("FUZZ_LARGE", "") != ""
 FUZZ = settings(
