@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metareview.stats import single
 from metareview.stats.engine import (
     EXACT_XTOL,
     MAX_ITER,
@@ -19,6 +20,7 @@ from metareview.stats.engine import (
     THRESHOLD,
     Batch,
     _traces,
+    rows,
     weighted_fit,
 )
 from metareview.stats.options import FitOptions
@@ -58,13 +60,22 @@ def dersimonian_laird(batch: Batch) -> np.ndarray:
 
 def hedges(batch: Batch) -> np.ndarray:
     """Hedges' (HE) estimator: OLS residual sum of squares minus tr(P_ols V), over k − p."""
-    ols = weighted_fit(Batch(batch.y, np.ones_like(batch.v), batch.m, batch.X), 0.0)
+    ols = weighted_fit(_with_v(batch, np.ones_like(batch.v)), 0.0)
     # weights m / (1 + 0) = m: ordinary least squares on the rows' studies
     mv = batch.m * batch.v
     hat_v = np.einsum(
         "bij,bji->b", ols.cov, np.einsum("bki,bkj->bij", batch.X * mv[..., None], batch.X)
     )
     return (ols.q - (mv.sum(axis=1) - hat_v)) / (batch.k - batch.p)
+
+
+def _one_row(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    keep = batch.m[0] > 0
+    return batch.y[0][keep], batch.v[0][keep]
+
+
+def _with_v(batch: Batch, v: np.ndarray) -> Batch:
+    return Batch(batch.y, v, batch.m, batch.X, batch.intercept_only)
 
 
 def hunter_schmidt(batch: Batch) -> np.ndarray:
@@ -109,13 +120,19 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
     """
     tau2 = np.maximum(0.0, hedges(batch))
     n = tau2.size
+    if n == 1 and batch.intercept_only:
+        y, v = _one_row(batch)
+        t, it, ok = single.fisher_scoring(
+            y, v, method, float(tau2[0]), threshold, THRESHOLD, MAX_ITER
+        )
+        return Tau2Batch(np.array([t]), np.array([it]), np.array([ok]))
     iterations = np.zeros(n, dtype=int)
     moving = np.ones(n, dtype=bool)
     for _ in range(MAX_ITER):
         idx = np.flatnonzero(moving)
         if idx.size == 0:
             break
-        sub = Batch(batch.y[idx], batch.v[idx], batch.m[idx], batch.X[idx])
+        sub = batch if idx.size == n else rows(batch, idx)
         old = tau2[idx]
         adj = _fisher_step(sub, method, old)
         if threshold is None:
@@ -154,7 +171,7 @@ def q_root(batch: Batch, target: np.ndarray, xtol: float, limit=None):
     todo = np.flatnonzero(q0 > target)
     if todo.size == 0:
         return root, iterations, converged, capped
-    sub = Batch(batch.y[todo], batch.v[todo], batch.m[todo], batch.X[todo])
+    sub = rows(batch, todo)
     goal = np.broadcast_to(target, (n,))[todo]
     upper, f_upper = _bracket(
         sub, goal, None if limit is None else np.broadcast_to(limit, (n,))[todo]
@@ -164,9 +181,16 @@ def q_root(batch: Batch, target: np.ndarray, xtol: float, limit=None):
     root[todo[beyond]] = upper[beyond]
     converged[todo[beyond]] = False
     inside = ~beyond
-    if inside.any():
+    if inside.any() and todo.size <= 2 and batch.intercept_only:
+        for j in np.flatnonzero(inside):
+            y, v = _one_row(rows(sub, [j]))
+            f0 = float(q0[todo[j]] - goal[j])
+            root[todo[j]], iterations[todo[j]], converged[todo[j]] = single.q_root(
+                y, v, float(goal[j]), float(upper[j]), float(f_upper[j]), f0, xtol
+            )
+    elif inside.any():
         ok = np.flatnonzero(inside)
-        part = Batch(sub.y[ok], sub.v[ok], sub.m[ok], sub.X[ok])
+        part = rows(sub, ok)
         r, it, conv = brentq(
             lambda t: weighted_fit(part, t).q - goal[ok],
             np.zeros(ok.size),
