@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/gosh.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -29,5 +30,6 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.analyse_sensitivity.output,
+        "results/gosh.csv",
         "results/report.html",
         "results/report.md",

@@ -289,6 +289,8 @@ def test_entry_script_writes_every_named_output(tmp_path):
             subgroups=["route"],
             moderators=None,
             convergence="exact",
+            permutations=50,
+            seed=1,
         ),
         log=[tmp_path / "log.txt"],
     )

@@ -7,6 +7,7 @@ import pandas as pd
 
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
+from metareview.plots.gosh_figures import gosh_figures
 from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
 
 
@@ -19,6 +20,9 @@ def main(smk) -> None:
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
     for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
+        save_svg(plot, out / name)
+        logging.info("wrote %s", out / name)
+    for name, plot in gosh_figures(read_optional_csv(smk.input.get("gosh")), pooled):
         save_svg(plot, out / name)
         logging.info("wrote %s", out / name)
 

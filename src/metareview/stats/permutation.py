@@ -143,3 +143,23 @@ def _permuted(yi, vi, X, n_perm: int, rng: np.random.Generator) -> tuple[Batch, 
         return make_batch(yi, vi, X=Xs[distinct_orderings(Xs)]), True
     perms = np.argsort(rng.random((n_perm, k)), axis=1)
     return make_batch(yi, vi, X=Xs[perms]), False
+
+
+def seed_for(seed: int, *parts) -> np.random.SeedSequence:
+    """A seed for one test derived from the config seed and the test's identity (stable
+    across runs and independent of the order in which analyses are run)."""
+    import zlib
+
+    return np.random.SeedSequence([int(seed), zlib.crc32("\x1f".join(map(str, parts)).encode())])
+
+
+def label_permutations(labels: np.ndarray, n_perm: int, rng: np.random.Generator):
+    """Index arrays permuting ``labels``: every distinct ordering when they are at most
+    ``n_perm`` (exact), else ``n_perm`` random ones with the identity first."""
+    codes = np.unique(labels, return_inverse=True)[1].reshape(-1, 1).astype(float)
+    if n_distinct(codes) <= n_perm:
+        order = np.argsort(codes[:, 0], kind="stable")
+        return order[distinct_orderings(codes[order])], True
+    perms = np.argsort(rng.random((n_perm, labels.size)), axis=1)
+    perms[0] = np.arange(labels.size)
+    return perms, False
