@@ -42,6 +42,7 @@ format: $(STAMP)
 ## Speed and memory targets (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
+	$(BIN)/python benchmarks/bench_engine.py
 
 ## Screenshot results/report.html in headless Chromium (installs chromium if missing).
 check-report: $(STAMP)
