@@ -55,8 +55,8 @@ suppressPackageStartupMessages({library(metafor); library(jsonlite)})
 d <- read.csv(Sys.getenv("BENCH_DATA"))
 TIGHT <- list(threshold = 1e-12, maxiter = 10000)
 tm <- function(expr, reps) {
-  f <- function() eval.parent(substitute(expr), 2)
-  t0 <- proc.time()[["elapsed"]]; for (i in seq_len(reps)) f()
+  e <- substitute(expr); env <- parent.frame()
+  t0 <- proc.time()[["elapsed"]]; for (i in seq_len(reps)) eval(e, env)
   (proc.time()[["elapsed"]] - t0) / reps
 }
 """

@@ -99,10 +99,13 @@ def leave_one_out(
     is its 0-based position), columns ``k, estimate, se, ci_low, ci_high, p_value, tau2, i2,
     q, note`` — ``metafor::leave1out``."""
     opts = _options(tau2_method, ci_method, level, convergence)
-    rows = _influence.leave_one_out(yi, vi, opts)
-    frame = pd.DataFrame(rows, columns=["k", "estimate", "se", "ci_low", "ci_high", "p_value",
-                                        "tau2", "i2", "q", "note"])  # fmt: skip
-    frame.insert(0, "omitted", np.arange(len(frame)))
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    names = ["k", "estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"]
+    if yi.size < _influence.MIN_STUDIES:
+        return pd.DataFrame(columns=["omitted", *names, "note"])
+    s = summarize_chunked(_influence.loo_batch(yi, vi), opts)
+    frame = pd.DataFrame({"omitted": np.arange(yi.size)} | {n: getattr(s, n) for n in names})
+    frame["note"] = np.where(s.converged, "", "tau2 did not converge")
     return frame
 
 
@@ -119,9 +122,12 @@ def influence(
     influential, note`` (``cooks_d`` is the workflow's ``cook_d``; ``weight`` in %).
     """
     opts = _options(tau2_method, ci_method, 0.95, convergence)
-    rows = _influence.influence_diagnostics(yi, vi, opts)
-    frame = pd.DataFrame(rows).rename(columns={"cook_d": "cooks_d"})
-    return frame.reindex(columns=INFLUENCE_COLUMNS)
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    if yi.size < _influence.MIN_STUDIES:
+        return pd.DataFrame(columns=INFLUENCE_COLUMNS)
+    columns = _influence.influence_columns(yi, vi, opts)
+    columns["cooks_d"] = columns.pop("cook_d")
+    return pd.DataFrame(columns)[INFLUENCE_COLUMNS]
 
 
 def permutation_test(

@@ -126,6 +126,8 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
             y, v, method, float(tau2[0]), threshold, THRESHOLD, MAX_ITER
         )
         return Tau2Batch(np.array([t]), np.array([it]), np.array([ok]))
+    if batch.intercept_only:
+        return _fisher_intercept(batch, method, tau2, threshold)
     iterations = np.zeros(n, dtype=int)
     moving = np.ones(n, dtype=bool)
     for _ in range(MAX_ITER):
@@ -145,6 +147,50 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
         tau2[idx] = new
         iterations[idx] += 1
         moving[idx[np.abs(new - old) <= limit]] = False
+    return Tau2Batch(tau2, iterations, ~moving)
+
+
+def _intercept_step(method: str, Y, V, M, K, tau2):
+    """Fisher scoring step of intercept-only rows, from sums only (~15 array operations)."""
+    w = M / (V + tau2[:, None])
+    sw = w.sum(axis=1)
+    r = Y - ((w * Y).sum(axis=1) / sw)[:, None]
+    wr = w * r
+    if method == "REML":
+        w2 = w * w
+        sw2 = w2.sum(axis=1)
+        tr_p2 = sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
+        return ((wr * wr).sum(axis=1) - (sw - sw2 / sw)) / tr_p2
+    if method == "ML":
+        return ((wr * wr).sum(axis=1) - sw) / (w * w).sum(axis=1)
+    return ((wr * r).sum(axis=1) * K / (K - 1) - K) / sw  # EB (Morris)
+
+
+def _fisher_intercept(batch: Batch, method: str, tau2: np.ndarray, threshold) -> Tau2Batch:
+    """:func:`fisher_scoring` for intercept-only rows; converged rows leave the arrays."""
+    n = tau2.size
+    iterations, moving = np.zeros(n, dtype=int), np.ones(n, dtype=bool)
+    idx = np.arange(n)
+    Y, V, M, K = batch.y, batch.v, batch.m, batch.k
+    for _ in range(MAX_ITER):
+        if idx.size == 0:
+            break
+        old = tau2[idx]
+        adj = _intercept_step(method, Y, V, M, K, old)
+        if threshold is None:
+            new = np.maximum(0.0, old + adj)
+            limit = THRESHOLD * np.maximum(1.0, new)
+        else:
+            while np.any(old + adj < 0.0):
+                adj = np.where(old + adj < 0.0, adj / 2, adj)
+            new, limit = old + adj, threshold
+        tau2[idx] = new
+        iterations[idx] += 1
+        done = np.abs(new - old) <= limit
+        if done.any():
+            moving[idx[done]] = False
+            keep = ~done
+            idx, Y, V, M, K = idx[keep], Y[keep], V[keep], M[keep], K[keep]
     return Tau2Batch(tau2, iterations, ~moving)
 
 
