@@ -43,6 +43,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_validation.py
 
 ## Screenshot results/report.html in headless Chromium (installs chromium if missing).
 check-report: $(STAMP)

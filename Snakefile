@@ -7,11 +7,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-if Path("config.yaml").exists():
-
-    configfile: "config.yaml"
-
-
+# config.yaml is read (safely: no YAML aliases, no duplicate keys) and validated in
+# workflow/rules/common.smk; --config values given on the command line override it.
 report: "workflow/report/workflow.rst"
 
 
@@ -20,7 +17,10 @@ include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/gosh.smk"
+include: "workflow/rules/repeated.smk"
+include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reference.smk"
 
 
 rule all:
@@ -31,5 +31,11 @@ rule all:
         "results/provenance.json",
         rules.analyse_sensitivity.output,
         "results/gosh.csv",
+        rules.analyse_repeated.output,
+        rules.assess_certainty.output,
         "results/report.html",
         "results/report.md",
+        branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),

@@ -2,16 +2,16 @@
 
 import logging
 
-import pandas as pd
-
+from metareview.certainty.risk_of_bias import load_risk_of_bias
+from metareview.io import read_table
 from metareview.outputs import write_csv
 from metareview.sensitivity import run_sensitivity
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    studies = pd.read_csv(smk.input.studies)
+    effects = read_table(smk.input.effects)
+    studies = read_table(smk.input.studies)
     tables = run_sensitivity(
         effects,
         studies,
@@ -23,6 +23,7 @@ def main(smk) -> None:
         convergence=smk.params.convergence,
         permutations=smk.params.permutations,
         seed=smk.params.seed,
+        risk_of_bias=load_risk_of_bias(".", studies["study_id"].astype(str)),
     )
     outputs = set(smk.output.keys())  # Snakemake's Namedlist: `in` alone tests the paths
     for name, table in tables.items():

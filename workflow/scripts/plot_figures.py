@@ -3,28 +3,36 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
+from metareview.io import read_table
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
 from metareview.plots.gosh_figures import gosh_figures
-from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+from metareview.plots.multilevel_course import multilevel_figures
+from metareview.report.context import SENSITIVITY_TABLES
+from metareview.review_labels import use_labels
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    pooled = pd.read_csv(smk.input.pooled)
-    studies = pd.read_csv(smk.input.studies)
-    sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
+    effects = read_table(smk.input.effects)
+    pooled = read_table(smk.input.pooled)
+    studies = read_table(smk.input.studies)
+    sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
-    for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
-    for name, plot in gosh_figures(read_optional_csv(smk.input.get("gosh")), pooled):
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
+    rob = read_table(smk.input.get("risk_of_bias"))
+    with use_labels(smk.params.get("review")):
+        plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
+        for name, plot in plots:
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        course = read_table(smk.input.get("multilevel_timecourse"))
+        for name, plot in multilevel_figures(effects, course):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        for name, plot in gosh_figures(read_table(smk.input.get("gosh")), pooled):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
 
 
 if __name__ == "__main__":

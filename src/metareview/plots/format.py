@@ -38,11 +38,15 @@ TAU2_NAMES = {
 
 
 def is_missing(value) -> bool:
-    """True for None, NaN, pandas NA and empty or whitespace-only strings."""
+    """True for None, NaN, pandas NA and empty or whitespace-only strings.
+
+    Text such as ``nan``, ``NA`` or ``None`` is a value (it may be an id or a label): tables
+    are read with :func:`metareview.io.read_table`, where only an empty cell is missing.
+    """
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip() == "" or value.strip().lower() in {"nan", "<na>", "none"}
+        return value.strip() == ""
     try:
         return bool(math.isnan(float(value)))
     except (TypeError, ValueError):
@@ -66,13 +70,13 @@ def to_natural(value: float, measure: str) -> float:
     return math.exp(float(value)) if is_ratio(measure) else float(value)
 
 
-def ketamine_favoured_above(measure: str, higher_is_better) -> bool:
-    """Whether effects above the null favour ketamine.
+def experimental_favoured_above(measure: str, higher_is_better) -> bool:
+    """Whether effects above the null favour the experimental arm.
 
     Continuous measures (MD, SMD, ROM) are sign-aligned by the data contract: a negative effect
     (ROM < 1) favours the experimental arm whatever the outcome. For binary and generic ratio
-    or difference measures the effect is never flipped: ketamine is favoured above the null
-    when the event is good (``higher_is_better``, e.g. responders), below it otherwise.
+    or difference measures the effect is never flipped: the experimental arm is favoured above
+    the null when the event is good (``higher_is_better``, e.g. responders), below it otherwise.
     """
     if str(measure) in CONTINUOUS_MEASURES:
         return False
