@@ -9,7 +9,7 @@ variances ``vi`` and the fitting choices as keywords (``tau2_method``, ``ci_meth
 - :func:`leave_one_out` — ``leave1out``; :func:`influence` — ``influence.rma.uni``;
 - :func:`permutation_test` — ``permutest``; :func:`gosh` — ``gosh``.
 
-Validated against metafor 3.8-1 on ``tests/reference/expected/engine_*.json`` (made by
+Validated against metafor 3.8-1 on ``tests/reference/engine/expected_*.json`` (made by
 ``tests/reference/make_fixtures_engine.R``): to 1e-6, permutation p-values within Monte Carlo
 error (exactly where the test enumerates every permutation).
 """

@@ -4,7 +4,7 @@
 #   Rscript tests/reference/make_fixtures_engine.R          # (from the repository root)
 #
 # Writes tests/reference/engine/<data>.csv (the data: bcg from metafor's dat.bcg, and a
-# SYNTHETIC k = 40 data set with a moderator, seeded) and tests/reference/expected/engine_<data>.json:
+# SYNTHETIC k = 40 data set with a moderator, seeded) and tests/reference/engine/expected_<data>.json:
 # rma() fits, leave1out(), influence(), permutest() (exact where few permutations, else many
 # iterations) and gosh() over all 8,191 subsets of k = 13. Iterative fits use a tight control
 # (threshold 1e-12) so they compare with convergence = "exact".
@@ -20,7 +20,7 @@ script_dir <- local({
   if (length(a)) dirname(normalizePath(sub("^--file=", "", a[1]))) else file.path(getwd(), "tests", "reference")
 })
 DATA_DIR <- file.path(script_dir, "engine")
-EXPECTED_DIR <- file.path(script_dir, "expected")
+EXPECTED_DIR <- file.path(script_dir, "engine")
 dir.create(DATA_DIR, showWarnings = FALSE)
 TIGHT <- list(threshold = 1e-12, maxiter = 10000)
 PERM_ITER <- 2000
@@ -118,8 +118,8 @@ write_fixture <- function(name, d, gosh_methods) {
                 R_version = paste(R.version$major, R.version$minor, sep = ".")),
            analyses(d, gosh_methods))
   txt <- toJSON(obj, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null")
-  writeLines(txt, file.path(EXPECTED_DIR, paste0("engine_", name, ".json")))
-  message("wrote engine_", name, ".json")
+  writeLines(txt, file.path(EXPECTED_DIR, paste0("expected_", name, ".json")))
+  message("wrote expected_", name, ".json")
 }
 
 args <- commandArgs(TRUE)

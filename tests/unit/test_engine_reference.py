@@ -1,6 +1,6 @@
 """metareview.api against metafor 3.8-1 on data it was not tuned on.
 
-Fixtures: ``tests/reference/expected/engine_<data>.json``, made by
+Fixtures: ``tests/reference/engine/expected_<data>.json``, made by
 ``tests/reference/make_fixtures_engine.R`` from ``tests/reference/engine/<data>.csv`` (dat.bcg,
 k = 13, and a SYNTHETIC k = 40 data set with a moderator). metafor was run with a tight
 control (threshold 1e-12), so every closed-form or converged number must agree to 1e-6;
@@ -18,7 +18,7 @@ import pytest
 from metareview import api
 
 REF = Path(__file__).resolve().parents[1] / "reference"
-FIXTURES = sorted((REF / "expected").glob("engine_*.json"))
+FIXTURES = sorted((REF / "engine").glob("expected_*.json"))
 RTOL = 1e-6
 FITS = [("REML", "z"), ("REML", "knha"), ("DL", "z"), ("DL", "knha")]
 
