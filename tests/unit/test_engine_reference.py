@@ -31,10 +31,10 @@ def load(path: Path):
     return expected, data
 
 
-def close(ours, theirs, name):
+def close(ours, theirs, name, atol=1e-9):
     ours = np.asarray(ours, dtype=float)
     theirs = np.asarray([np.nan if t is None else t for t in np.atleast_1d(theirs)], dtype=float)
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-9, err_msg=name)
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=atol, err_msg=name)
 
 
 def ci(test: str) -> str:
@@ -98,6 +98,7 @@ def test_gosh_enumerates_the_same_subsets_as_metafor(path):
         assert fitted.sum() == 8191 - exp["n_failed"]
         for name in ("estimate", "i2", "tau2", "q"):
             theirs = np.array([e for e in exp[name] if e is not None], dtype=float)
-            close(ours[name].to_numpy()[fitted], theirs, f"gosh {method} {name}")
+            # at a boundary optimum metafor's step halving stops at tau² ~1e-11, not 0 (I² ~1e-9 %)
+            close(ours[name].to_numpy()[fitted], theirs, f"gosh {method} {name}", atol=1e-8)
         close(ours["estimate"][fitted].mean(), exp["mean_estimate"], "mean estimate")
         close(ours["i2"][fitted].mean(), exp["mean_i2"], "mean I2")

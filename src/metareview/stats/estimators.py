@@ -116,8 +116,44 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
 
     ``threshold=None``: iterate until the change is ≤ 1e-12·max(1, tau²), truncating a
     negative step at 0; with a threshold (metafor's 1e-5), halve a step that would make tau²
-    negative until it does not, and stop when the change is ≤ the threshold.
+    negative until it does not, and stop when the change is ≤ the threshold. For ML and
+    REML a converged estimate is then checked against tau² = 0 as metafor does
+    (``ll0check``): where the (restricted) likelihood is higher at 0, Fisher scoring stopped
+    at a local maximum and tau² is set to 0.
     """
+    fit = _fisher_scoring(batch, method, threshold)
+    if method not in ("ML", "REML"):
+        return fit
+    limit = THRESHOLD if threshold is None else threshold
+    tau2 = np.where(fit.converged & local_maximum(batch, method, fit.tau2, limit), 0.0, fit.tau2)
+    return Tau2Batch(tau2, fit.iterations, fit.converged)
+
+
+#: metafor's ``control$tol`` default (.Machine$double.eps^0.25), used by its ``ll0check``.
+LL0_TOL = np.finfo(float).eps ** 0.25
+
+
+def log_likelihood(batch: Batch, method: str, tau2) -> np.ndarray:
+    """(Restricted) log-likelihood of every row at tau², as metafor's ``ll0check``."""
+    fit = weighted_fit(batch, tau2)
+    k, p = batch.k, batch.p
+    tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), k.shape)
+    logv = (batch.m * np.log(batch.v + tau2[:, None])).sum(axis=1)
+    if method == "ML":
+        return -k / 2 * np.log(2 * np.pi) - logv / 2 - fit.q / 2
+    logdet = -np.linalg.slogdet(fit.cov)[1]  # log det(XᵀWX)
+    return -(k - p) / 2 * np.log(2 * np.pi) - logv / 2 - logdet / 2 - fit.q / 2
+
+
+def local_maximum(batch: Batch, method: str, tau2: np.ndarray, threshold: float) -> np.ndarray:
+    """Rows where the likelihood at tau² = 0 beats the estimate by more than metafor's tol."""
+    ll0 = log_likelihood(batch, method, 0.0)
+    ll = log_likelihood(batch, method, tau2)
+    return (ll0 - ll > LL0_TOL) & (tau2 > threshold)
+
+
+def _fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Batch:
+    """The Fisher scoring iterations of :func:`fisher_scoring`."""
     tau2 = np.maximum(0.0, hedges(batch))
     n = tau2.size
     if n == 1 and batch.intercept_only:
