@@ -141,7 +141,10 @@ def log_likelihood(batch: Batch, method: str, tau2) -> np.ndarray:
     logv = (batch.m * np.log(batch.v + tau2[:, None])).sum(axis=1)
     if method == "ML":
         return -k / 2 * np.log(2 * np.pi) - logv / 2 - fit.q / 2
-    logdet = -np.linalg.slogdet(fit.cov)[1]  # log det(XᵀWX)
+    if batch.intercept_only:
+        logdet = -np.log(fit.cov[:, 0, 0])  # log det(XᵀWX) = log Σw
+    else:
+        logdet = -np.linalg.slogdet(fit.cov)[1]
     return -(k - p) / 2 * np.log(2 * np.pi) - logv / 2 - logdet / 2 - fit.q / 2
 
 
