@@ -118,3 +118,11 @@ def test_gosh_enumerates_every_subset_or_a_seeded_sample():
     assert whole["estimate"] == pytest.approx(pool(yi, vi).estimate, rel=1e-10)
     a = api.gosh(yi, vi, max_subsets=50, seed=3)
     assert len(a) == 50 and a.equals(api.gosh(yi, vi, max_subsets=50, seed=3))
+
+
+def test_huge_k_counts_permutations_and_subsets_without_overflow():
+    yi, vi = synthetic(1100, 9)
+    x = np.arange(1100.0)
+    assert not api.permutation_test(yi, vi, mods=x, n_perm=20, seed=1).exact
+    assert not api.permutation_test(yi, vi, n_perm=20, seed=1).exact
+    assert len(api.gosh(yi, vi, tau2_method="DL", max_subsets=20, seed=1)) == 20

@@ -24,7 +24,7 @@ COLUMNS = ["k", "q", "i2", "h2", "tau2", "estimate"]
 
 def subsets(k: int, max_subsets: int = MAX_SUBSETS, seed=None) -> tuple[np.ndarray, bool]:
     """Inclusion matrix (n, k) of the subsets to fit and whether it is every subset."""
-    if 2.0**k - 1 <= max_subsets:
+    if 2**k - 1 <= max_subsets:
         codes = np.arange(1, 2**k)
         incl = ((codes[:, None] >> np.arange(k)) & 1).astype(bool)
         return incl, True

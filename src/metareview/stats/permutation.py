@@ -58,11 +58,11 @@ def statistics(batch: Batch, options: FitOptions) -> tuple[np.ndarray, np.ndarra
     return z, qm
 
 
-def n_distinct(X: np.ndarray) -> float:
+def n_distinct(X: np.ndarray) -> int:
     """Number of distinct row orderings of X (multinomial coefficient), as metafor."""
     counts = Counter(map(tuple, X)).values()
     k = X.shape[0]
-    return math.factorial(k) / math.prod(math.factorial(c) for c in counts)
+    return math.factorial(k) // math.prod(math.factorial(c) for c in counts)
 
 
 def distinct_orderings(X: np.ndarray) -> np.ndarray:
@@ -132,7 +132,7 @@ def _permuted(yi, vi, X, n_perm: int, rng: np.random.Generator) -> tuple[Batch, 
     """The batch of permuted data sets and whether it enumerates every permutation."""
     k = yi.size
     if X.shape[1] == 1:
-        if 2.0**k <= n_perm:  # every sign pattern (expand.grid order: first study fastest)
+        if 2**k <= n_perm:  # every sign pattern (expand.grid order: first study fastest)
             bits = (np.arange(2**k)[:, None] >> np.arange(k)) & 1
             return make_batch(yi * (1 - 2 * bits), vi), True
         signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, k))
