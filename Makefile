@@ -48,6 +48,7 @@ format: $(STAMP)
 ## Speed and memory targets (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
+	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_validation.py
 
 ## Screenshot results/report.html in headless Chromium (installs chromium if missing).
