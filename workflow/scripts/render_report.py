@@ -7,6 +7,7 @@ from pathlib import Path
 from metareview.io import read_table
 from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
+from metareview.report.analysis_methods import analysis_methods
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.report.reference_comparison import agreement_section
 from metareview.review_labels import use_labels
@@ -31,6 +32,10 @@ def main(smk) -> None:
     )
     with use_labels(smk.params.get("review")):
         context = build_context(inputs)
+    context["methods"] = [
+        *context["methods"],
+        *analysis_methods(inputs.pooled, smk.params.get("conventions", "metafor")),
+    ]
     context["revman_agreement"] = agreement_section(
         read_table(smk.input.get("reference_comparison"))
     )
