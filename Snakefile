@@ -16,6 +16,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/repeated.smk"
+include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/reference.smk"
 
@@ -27,6 +29,8 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.analyse_sensitivity.output,
+        rules.analyse_repeated.output,
+        rules.assess_certainty.output,
         "results/report.html",
         "results/report.md",
         branch(

@@ -4,12 +4,15 @@ import json
 import logging
 from pathlib import Path
 
+from metareview.certainty.prisma import load_prisma
 from metareview.io import read_table
 from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
 from metareview.report.analysis_methods import analysis_methods
+from metareview.report.certainty import add_certainty
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.report.reference_comparison import agreement_section
+from metareview.report.repeated import REPEATED_TABLES
 from metareview.review_labels import use_labels
 
 
@@ -25,13 +28,25 @@ def main(smk) -> None:
         pooled=read_table(smk.input.pooled),
         studies=read_table(smk.input.studies),
         reviews=read_table(smk.input.get("reviews")),
-        sensitivity={name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES},
+        sensitivity={
+            name: read_table(smk.input.get(name))
+            for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
+        },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
         params=dict(smk.params.items()),
         figures={p.name for p in figures_dir.glob("*.svg")},
     )
     with use_labels(smk.params.get("review")):
         context = build_context(inputs)
+        if smk.input.get("summary_of_findings"):
+            add_certainty(
+                context,
+                read_table(smk.input.summary_of_findings),
+                read_table(smk.input.risk_of_bias),
+                load_prisma(".", len(inputs.studies)),
+                smk.input.certainty_figures,
+                has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+            )
     context["methods"] = [
         *context["methods"],
         *analysis_methods(inputs.pooled, smk.params.get("conventions", "metafor")),

@@ -237,6 +237,8 @@ def forest_plot(
             Column("ctl_n", "Total", "right", ctl_g),
         ]
     columns += [Column("weight", "Weight", "right"), Column("effect", model, "left", name)]
+    rob_cols = rob_columns(df)
+    columns += [Column(f"rob_{d}", ROB_HEADERS[d], "left", "Risk of bias") for d in rob_cols]
 
     # -- text cells ---------------------------------------------------------------------------
     cc = df.get("continuity_correction", pd.Series(False, index=df.index)).map(as_bool)
@@ -349,6 +351,8 @@ def forest_plot(
         notes.append(
             "‡ crossover trial analysed as if parallel groups (within-person correlation ignored)"
         )
+    if rob_cols:
+        notes += list(ROB_NOTE)
     fits_beside = max(text_width_in(n) for n in notes) <= tp.plot_x0 - MARGIN_IN - 0.3
     first = y_axis + 0.6 if fits_beside else y_axis + AXIS_BLOCK_ROWS
     for i, note in enumerate(notes):
@@ -358,4 +362,61 @@ def forest_plot(
         bottom = first + len(notes) * NOTE_ROWS + 0.3
 
     data = df.assign(row=df["row"])
-    return tp.build(data, bottom)
+    p = tp.build(data, bottom)
+    if rob_cols:
+        p = add_rob_dots(p, tp, df, rob_cols)
+    return p
+
+
+#: Column headers of the RevMan-style risk-of-bias dots (RoB 2 domains and overall).
+ROB_HEADERS = {"d1": "D1", "d2": "D2", "d3": "D3", "d4": "D4", "d5": "D5", "overall": "O"}
+ROB_NOTE = (
+    "Risk of bias (RoB 2): D1 randomization, D2 deviations from intended interventions, "
+    "D3 missing outcome data,",
+    "D4 outcome measurement, D5 selection of the reported result, O overall; "
+    "+ low, ! some concerns, − high, ? not assessed",
+)
+
+
+def rob_columns(df: pd.DataFrame) -> list[str]:
+    """The RoB domains to show: all six when any study has a judgement (``rob_<domain>``)."""
+    cols = [d for d in ROB_HEADERS if f"rob_{d}" in df]
+    if len(cols) != len(ROB_HEADERS):
+        return []
+    values = df[[f"rob_{d}" for d in cols]].fillna("not_assessed").astype(str)
+    return cols if (values != "not_assessed").to_numpy().any() else []
+
+
+def add_rob_dots(p: ggplot, tp: TablePlot, df: pd.DataFrame, cols: list[str]) -> ggplot:
+    """One coloured dot with its symbol per study × domain, centred in the domain columns."""
+    from plotnine import aes, geom_point, geom_text
+
+    from metareview.plots.rob import COLOURS, SYMBOLS
+
+    dots = []
+    for _, st in df.iterrows():
+        for d in cols:
+            value = st.get(f"rob_{d}")
+            judgement = "not_assessed" if is_missing(value) else str(value)
+            key = f"rob_{d}"
+            dots.append(
+                {
+                    "x": tp.x_left[key] + tp.widths[key] / 2,
+                    "y": -(BODY_Y + st["row"]),
+                    "judgement": judgement,
+                    "symbol": SYMBOLS.get(judgement, "?"),
+                }
+            )
+    dots = pd.DataFrame(dots)
+    for judgement, part in dots.groupby("judgement", sort=True):
+        p += geom_point(
+            aes("x", "y"),
+            data=part,
+            fill=COLOURS.get(str(judgement), COLOURS["not_assessed"]),
+            color="#4d4d4d",
+            shape="o",
+            size=3.6,
+            stroke=0.25,
+        )
+    p += geom_text(aes("x", "y", label="symbol"), data=dots, size=6, color="#1a1a1a")
+    return p

@@ -45,6 +45,7 @@ from metareview.plots.format import (
     is_ratio,
 )
 from metareview.plots.overview import main_analyses
+from metareview.report.repeated import REPEATED_TABLES, repeated_section
 from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES, rows_for
 
@@ -540,6 +541,12 @@ def build_context(inputs: ReportInputs) -> dict:
                 "name": humanize(condition),
                 "analyses": analyses,
                 "timecourses": timecourses,
+                "repeated": repeated_section(
+                    {name: inputs.sensitivity.get(name) for name in REPEATED_TABLES},
+                    pooled_all,
+                    condition,
+                    figures,
+                ),
                 "excluded": _excluded_all(c_effects, labels),
                 "unusable": _unusable(inputs.studies, c_effects, condition),
                 "external": _reviews(rows_for(inputs.reviews, {"condition": condition})),
