@@ -13,6 +13,7 @@ rule plot_figures:
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
+        risk_of_bias="results/risk_of_bias.csv",
     output:
         report(
             directory("results/figures"),
@@ -26,6 +27,7 @@ rule plot_figures:
         "../envs/metareview.yaml"
     params:
         conditions=config["conditions"],
+        review=config["review"],
     script:
         "../scripts/plot_figures.py"
 
@@ -50,6 +52,13 @@ rule render_report:
         rare_events="results/rare_events.csv",
         provenance="results/provenance.json",
         figures="results/figures",
+        reference_comparison=branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),
+        summary_of_findings="results/summary_of_findings.csv",
+        risk_of_bias="results/risk_of_bias.csv",
+        certainty_figures="results/certainty_figures",
     output:
         html=report(
             "results/report.html",
@@ -71,5 +80,6 @@ rule render_report:
         crossover_correlation=config["crossover_correlation"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
+        review=config["review"],
     script:
         "../scripts/render_report.py"

@@ -2,6 +2,9 @@ rule analyse_sensitivity:
     input:
         effects="data/processed/effect_sizes.csv",
         studies="data/raw/studies.csv",
+        rob=branch(
+            exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
+        ),
     output:
         subgroups="results/subgroups.csv",
         subgroup_tests="results/subgroup_tests.csv",

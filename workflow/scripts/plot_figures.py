@@ -8,6 +8,7 @@ from metareview.plots.build import figures
 from metareview.plots.export import save_svg
 from metareview.plots.multilevel_course import multilevel_figures
 from metareview.report.context import SENSITIVITY_TABLES
+from metareview.review_labels import use_labels
 
 
 def main(smk) -> None:
@@ -18,13 +19,16 @@ def main(smk) -> None:
     sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
-    for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
-    course = read_table(smk.input.get("multilevel_timecourse"))
-    for name, plot in multilevel_figures(effects, course):
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
+    rob = read_table(smk.input.get("risk_of_bias"))
+    with use_labels(smk.params.get("review")):
+        plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
+        for name, plot in plots:
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        course = read_table(smk.input.get("multilevel_timecourse"))
+        for name, plot in multilevel_figures(effects, course):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,15 @@ import json
 import logging
 from pathlib import Path
 
+from metareview.certainty.prisma import load_prisma
 from metareview.io import read_table
 from metareview.outputs import write_atomic
 from metareview.report import ReportInputs, build_context, render_html, render_markdown
+from metareview.report.certainty import add_certainty
 from metareview.report.context import SENSITIVITY_TABLES
+from metareview.report.reference_comparison import agreement_section
 from metareview.report.repeated import REPEATED_TABLES
+from metareview.review_labels import use_labels
 
 
 def write_text(path: str, text: str) -> None:
@@ -31,7 +35,20 @@ def main(smk) -> None:
         params=dict(smk.params.items()),
         figures={p.name for p in figures_dir.glob("*.svg")},
     )
-    context = build_context(inputs)
+    with use_labels(smk.params.get("review")):
+        context = build_context(inputs)
+        if smk.input.get("summary_of_findings"):
+            add_certainty(
+                context,
+                read_table(smk.input.summary_of_findings),
+                read_table(smk.input.risk_of_bias),
+                load_prisma(".", len(inputs.studies)),
+                smk.input.certainty_figures,
+                has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+            )
+    context["revman_agreement"] = agreement_section(
+        read_table(smk.input.get("reference_comparison"))
+    )
     write_text(smk.output.html, render_html(context, figures_dir))
     write_text(smk.output.md, render_markdown(context))
     logging.info("report with %d conditions", len(context["conditions"]))

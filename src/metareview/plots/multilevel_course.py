@@ -30,14 +30,15 @@ from plotnine import (
 
 from metareview.plots.format import (
     MEASURE_NAMES,
+    experimental_favoured_above,
     humanize,
     is_ratio,
-    ketamine_favoured_above,
     tick_label,
     wrap_title,
 )
 from metareview.plots.theme import INK, MUTED, NO_DATA, POOLED, STUDY, THEME
 from metareview.plots.timecourse import TIME_BREAKS, TIME_LABELS, TIME_SIGMA_WEEKS
+from metareview.review_labels import current_labels
 
 
 def multilevel_course_name(condition: str, outcome: str, measure: str) -> str:
@@ -85,7 +86,7 @@ def multilevel_course_plot(
     chosen = chosen[(chosen["x"] >= x_lo) & (chosen["x"] <= x_hi)]
     x_max = max(float(points["x"].max()), x_hi)
     breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.2]
-    favoured_above = ketamine_favoured_above(
+    favoured_above = experimental_favoured_above(
         measure,
         effects["higher_is_better"].iloc[0] if "higher_is_better" in effects else False,
     )
@@ -96,7 +97,8 @@ def multilevel_course_plot(
         f"Three-level model, linear in {shape}: fit (line), 95% CI (band)"
         f"{',' if has_robust else '.'}\n"
         f"{'CR2 cluster-robust CI (dashed); ' if has_robust else ''}grey: each study per "
-        f"timepoint.\nKetamine is favoured {'above' if favoured_above else 'below'} the line "
+        f"timepoint.\n{current_labels().experimental_heading} is favoured "
+        f"{'above' if favoured_above else 'below'} the line "
         f"at {tick_label(0.0, measure)}."
     )
     condition, outcome = str(course["condition"].iloc[0]), str(course["outcome"].iloc[0])
