@@ -551,3 +551,12 @@ def test_certainty_inputs_report_every_file_together(tmp_path):
     assert "data/raw/risk_of_bias.csv, line 2, column 'study_id': unknown study_id 'nope'" in text
     assert "data/raw/prisma.yaml, line 3" in text and "'screened' is 1" in text
     assert "data/raw/analyses.csv, line 2, column 'grade_imprecision_reason'" in text
+
+
+def test_generic_rows_without_arm_counts():
+    effects, pooled, studies = _synthetic("MD", -1.0, -1.5, -0.5)
+    effects = effects.drop(columns=["exp_n", "ctl_n", "exp_events", "ctl_events"])
+    row = summary_of_findings(effects, pooled, studies).iloc[0]
+    assert math.isnan(row["participants"]) and math.isnan(row["control_risk_per_1000"])
+    assert "number of participants not known" in row["reasons"]
+    assert row["effect_words"] == "MD 1.00 lower (1.50 lower to 0.50 lower)"
