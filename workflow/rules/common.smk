@@ -1,6 +1,7 @@
 # Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
 import sys
 
+from metareview.analysis_settings import check_analyses_against, read_analyses
 from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, load_config
 from metareview.io import load_inputs, unwritable_folders
@@ -12,6 +13,8 @@ try:
     config.update(_validated)
     RAW = load_inputs(".", config["conditions"])
     check_config_columns(config, RAW.studies)
+    ANALYSES = read_analyses(".")
+    check_analyses_against(ANALYSES, RAW.outcomes)
     check_certainty_inputs(".", RAW.studies)
 except InputError as error:
     sys.exit(str(error))
@@ -35,7 +38,10 @@ def raw_outcome_files(wildcards=None):
 def raw_input_files(wildcards=None):
     """Every raw input and the config, for provenance checksums."""
     files = ["data/raw/studies.csv", *raw_outcome_files()]
-    for optional in CERTAINTY_INPUTS + ["data/raw/reviews.csv"]:
+    optional_inputs = CERTAINTY_INPUTS + [
+        f"data/raw/{name}" for name in ("reviews.csv", "reference_results.csv")
+    ]
+    for optional in optional_inputs:
         if Path(optional).exists():
             files.append(optional)
     if Path("config.yaml").exists():

@@ -1,6 +1,7 @@
 rule pool_effects:
     input:
-        "data/processed/effect_sizes.csv",
+        effects="data/processed/effect_sizes.csv",
+        analyses=branch(exists("data/raw/analyses.csv"), then="data/raw/analyses.csv"),
     output:
         report(
             "results/pooled.csv",
@@ -16,6 +17,7 @@ rule pool_effects:
         ci_method=config["ci_method"],
         level=config["level"],
         convergence=config["convergence"],
+        conventions=config["conventions"],
     script:
         "../scripts/pool_effects.py"
 

@@ -12,6 +12,7 @@ rule plot_figures:
         subgroups="results/subgroups.csv",
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
+        multilevel_timecourse="results/multilevel_timecourse.csv",
         risk_of_bias="results/risk_of_bias.csv",
     output:
         report(
@@ -26,6 +27,7 @@ rule plot_figures:
         "../envs/metareview.yaml"
     params:
         conditions=config["conditions"],
+        review=config["review"],
     script:
         "../scripts/plot_figures.py"
 
@@ -45,8 +47,15 @@ rule render_report:
         cumulative="results/cumulative.csv",
         rob_sensitivity="results/rob_sensitivity.csv",
         trimfill_filled="results/trimfill_filled.csv",
+        multilevel="results/multilevel.csv",
+        multilevel_timecourse="results/multilevel_timecourse.csv",
+        rare_events="results/rare_events.csv",
         provenance="results/provenance.json",
         figures="results/figures",
+        reference_comparison=branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),
         summary_of_findings="results/summary_of_findings.csv",
         risk_of_bias="results/risk_of_bias.csv",
         certainty_figures="results/certainty_figures",
@@ -71,5 +80,6 @@ rule render_report:
         crossover_correlation=config["crossover_correlation"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
+        review=config["review"],
     script:
         "../scripts/render_report.py"

@@ -6,7 +6,9 @@ from pathlib import Path
 from metareview.io import read_table
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
+from metareview.plots.multilevel_course import multilevel_figures
 from metareview.report.context import SENSITIVITY_TABLES
+from metareview.review_labels import use_labels
 
 
 def main(smk) -> None:
@@ -18,10 +20,15 @@ def main(smk) -> None:
     out = Path(smk.output[0])
     out.mkdir(parents=True, exist_ok=True)
     rob = read_table(smk.input.get("risk_of_bias"))
-    plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
-    for name, plot in plots:
-        save_svg(plot, out / name)
-        logging.info("wrote %s", out / name)
+    with use_labels(smk.params.get("review")):
+        plots = figures(effects, pooled, studies, sensitivity, smk.params.conditions, rob)
+        for name, plot in plots:
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        course = read_table(smk.input.get("multilevel_timecourse"))
+        for name, plot in multilevel_figures(effects, course):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from metareview.plots.format import (
     MEASURE_NAMES,
     MINUS,
     as_bool,
+    experimental_favoured_above,
     fmt_effect,
     fmt_int,
     fmt_num,
     fmt_p,
     humanize,
     is_missing,
-    ketamine_favoured_above,
 )
 from metareview.plots.layout import (
     BODY_Y,
@@ -35,10 +35,9 @@ from metareview.plots.layout import (
     text_width_in,
 )
 from metareview.plots.theme import MUTED
+from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES
 
-EXPERIMENTAL = "Ketamine"
-CONTROL = "Control"
 LABEL_MAX_IN = 2.3
 GAP_ROWS = 0.5  # space between the last study and the total row
 NOTE_ROWS = 1.0
@@ -152,8 +151,8 @@ def overall_text(pooled) -> str:
 
 def favours_labels(measure: str, higher_is_better) -> tuple[str, str]:
     """(left, right) labels under the axis."""
-    ket, ctl = f"Favours {EXPERIMENTAL.lower()}", f"Favours {CONTROL.lower()}"
-    return (ctl, ket) if ketamine_favoured_above(measure, higher_is_better) else (ket, ctl)
+    ket, ctl = current_labels().favours
+    return (ctl, ket) if experimental_favoured_above(measure, higher_is_better) else (ket, ctl)
 
 
 def default_title(pooled) -> str:
@@ -173,8 +172,8 @@ def forest_plot(
     pooled_row,
     *,
     title: str | None = None,
-    experimental: str = EXPERIMENTAL,
-    control: str = CONTROL,
+    experimental: str | None = None,
+    control: str | None = None,
 ) -> ggplot:
     """Forest plot of one analysis.
 
@@ -218,7 +217,9 @@ def forest_plot(
     model = f"IV, Random, {level_pct}% CI"
 
     columns = [Column("label", "Study", max_in=LABEL_MAX_IN)]
-    exp_g, ctl_g = experimental, control
+    labels = current_labels()
+    exp_g = experimental or labels.experimental_heading
+    ctl_g = control or labels.control_heading
     if binary:
         columns += [
             Column("exp_events", "Events", "right", exp_g),
