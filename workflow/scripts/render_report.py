@@ -46,6 +46,7 @@ def main(smk) -> None:
                 load_prisma(".", len(inputs.studies)),
                 smk.input.certainty_figures,
                 has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+                review=smk.params.get("review"),
             )
     context["methods"] = [
         *context["methods"],

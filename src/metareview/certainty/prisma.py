@@ -206,7 +206,9 @@ def load_prisma(root: Path | str, n_studies: int | None) -> Prisma | None:
     path = Path(root) / FILE
     if not path.is_file():
         return None
-    return parse_prisma(path.read_text(encoding="utf-8-sig"), n_studies)
+    from metareview.io import read_text_file
+
+    return parse_prisma(read_text_file(path, FILE), n_studies)
 
 
 __all__ = ["FILE", "Prisma", "load_prisma", "parse_prisma"]
