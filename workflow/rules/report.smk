@@ -82,5 +82,6 @@ rule render_report:
         subgroups=config["subgroups"],
         moderators=config["moderators"],
         review=config["review"],
+        conventions=config["conventions"],
     script:
         "../scripts/render_report.py"
