@@ -12,6 +12,7 @@ rule plot_figures:
         subgroups="results/subgroups.csv",
         subgroup_tests="results/subgroup_tests.csv",
         metaregression="results/metaregression.csv",
+        gosh="results/gosh.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
         risk_of_bias="results/risk_of_bias.csv",
     output:
@@ -81,5 +82,6 @@ rule render_report:
         subgroups=config["subgroups"],
         moderators=config["moderators"],
         review=config["review"],
+        conventions=config["conventions"],
     script:
         "../scripts/render_report.py"

@@ -26,5 +26,7 @@ rule analyse_sensitivity:
         subgroups=config["subgroups"],
         moderators=config["moderators"],
         convergence=config["convergence"],
+        permutations=config["permutations"],
+        seed=config["seed"],
     script:
         "../scripts/analyse_sensitivity.py"

@@ -6,6 +6,7 @@ from pathlib import Path
 from metareview.io import read_table
 from metareview.plots.build import figures
 from metareview.plots.export import save_svg
+from metareview.plots.gosh_figures import gosh_figures
 from metareview.plots.multilevel_course import multilevel_figures
 from metareview.report.context import SENSITIVITY_TABLES
 from metareview.review_labels import use_labels
@@ -27,6 +28,9 @@ def main(smk) -> None:
             logging.info("wrote %s", out / name)
         course = read_table(smk.input.get("multilevel_timecourse"))
         for name, plot in multilevel_figures(effects, course):
+            save_svg(plot, out / name)
+            logging.info("wrote %s", out / name)
+        for name, plot in gosh_figures(read_table(smk.input.get("gosh")), pooled):
             save_svg(plot, out / name)
             logging.info("wrote %s", out / name)
 
