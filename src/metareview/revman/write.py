@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from metareview.analysis_settings import KEY_COLUMNS, SETTING_COLUMNS
 from metareview.revman.model import STATISTICS, Analysis, DataRow, Review
 
 RATIO = ("RR", "OR", "HR")
@@ -275,18 +276,7 @@ def write_review(review: Review, out: Path) -> list[tuple[str, str, str]]:
         _write_csv(raw / "outcomes" / f"{condition}.csv", OUTCOME_COLUMNS, rows)
     _write_csv(
         raw / "analyses.csv",
-        [
-            "condition",
-            "outcome",
-            "timepoint_weeks",
-            "measure",
-            "model",
-            "tau2_method",
-            "ci_method",
-            "pooling",
-            "level",
-            "source_analysis",
-        ],
+        [*KEY_COLUMNS, *SETTING_COLUMNS],
         settings,
     )
     _write_csv(
