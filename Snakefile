@@ -28,6 +28,6 @@ rule all:
         "data/processed/effect_sizes.csv",
         "results/pooled.csv",
         "results/provenance.json",
-        rules.analyse_sensitivity.output,
+        rules.gather_sensitivity.output,
         "results/report.html",
         "results/report.md",

@@ -1,14 +1,15 @@
-"""Entry point of rule analyse_sensitivity: effect_sizes.csv + studies.csv → results/*.csv."""
+"""Entry point of rule sensitivity_condition: one condition's effect sizes + studies.csv →
+its sensitivity tables (results/conditions/<condition>/<table>.csv)."""
 
 import logging
 
-import pandas as pd
-
-from metareview.outputs import write_csv
-from metareview.sensitivity import run_sensitivity
-
 
 def main(smk) -> None:
+    import pandas as pd
+
+    from metareview.outputs import write_csv
+    from metareview.sensitivity import run_sensitivity
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = pd.read_csv(smk.input.effects)
     studies = pd.read_csv(smk.input.studies)

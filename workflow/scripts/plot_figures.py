@@ -1,26 +1,29 @@
-"""Entry point of rule plot_figures: tables → results/figures/*.svg (byte-reproducible)."""
+"""Entry point of rule plot_condition: one condition's tables → its figures (SVG,
+byte-reproducible) in results/figures/, listed with their SHA-256 in the job's manifest."""
 
 import logging
 from pathlib import Path
 
-import pandas as pd
-
-from metareview.plots.build import figures
-from metareview.plots.export import save_svg
-from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
-
 
 def main(smk) -> None:
+    import pandas as pd
+
+    from metareview.jobs import write_figure_manifest
+    from metareview.plots.build import analysis_figures
+    from metareview.plots.export import save_svg
+    from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = pd.read_csv(smk.input.effects)
     pooled = pd.read_csv(smk.input.pooled)
     studies = pd.read_csv(smk.input.studies)
     sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
-    out = Path(smk.output[0])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, plot in figures(effects, pooled, studies, sensitivity, smk.params.conditions):
-        save_svg(plot, out / name)
+    out = Path(smk.params.figures_dir)
+    written = []
+    for name, plot in analysis_figures(effects, pooled, studies, sensitivity):
+        written.append(save_svg(plot, out / name))
         logging.info("wrote %s", out / name)
+    write_figure_manifest(smk.output[0], written)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
-"""Entry point of rule pool_effects: effect_sizes.csv → results/pooled.csv."""
+"""Entry point of rule pool_condition: one condition's effect sizes → its pooled.csv rows."""
 
 import logging
 
-import pandas as pd
-
-from metareview.analyses import pool_analyses
-from metareview.outputs import write_csv
-
 
 def main(smk) -> None:
+    import pandas as pd
+
+    from metareview.analyses import pool_analyses
+    from metareview.outputs import write_csv
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = pd.read_csv(smk.input[0])
     pooled = pool_analyses(
