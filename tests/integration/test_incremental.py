@@ -31,13 +31,13 @@ def snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def planned(workdir: Path) -> set[tuple[str, str]]:
-    """(rule, condition or "") of every job a run would execute now."""
+    """(rule, condition or "") of every job a run would execute now (target rule aside)."""
     done = snakemake(workdir, "--dry-run")
     assert done.returncode == 0, done.stderr[-3000:]
     jobs = set()
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", done.stdout):
         rule = re.match(r"(?:local)?rule (\w+):", block.strip())
-        if rule:
+        if rule and rule.group(1) != "all":
             condition = re.search(r"wildcards: .*?condition=([\w-]+)", block)
             jobs.add((rule.group(1), condition.group(1) if condition else ""))
     return jobs

@@ -7,24 +7,25 @@ import os
 import re
 import sys
 
-from metareview.config import check_config_columns, validate_config
-from metareview.io import load_inputs
+from metareview.config import validate_config
 from metareview.jobs import source_digests, stale_figure_manifests
 from metareview.validation import InputError
+from metareview.validation_cache import validate_inputs
 
+#: SHA-256 prefixes of the package's parts; rules pass what they run as a params value, so
+#: a code change reruns exactly the rules that use the changed part.
+CODE = source_digests()
+
+# Every raw table is validated before any rule runs; tables unchanged since they last
+# validated (same size and mtime, config and code) are not read again.
 try:
     _validated = validate_config(dict(config))
     config.clear()
     config.update(_validated)
-    RAW = load_inputs(".", config["conditions"])
-    check_config_columns(config, RAW.studies)
+    CONDITIONS = validate_inputs(".", config, CODE["core"])
 except InputError as error:
     sys.exit(str(error))
 
-CONDITIONS = sorted(RAW.outcomes["condition"].unique())
-#: SHA-256 prefixes of the package's parts; rules pass what they run as a params value, so
-#: a code change reruns exactly the rules that use the changed part.
-CODE = source_digests()
 CODE_CORE = CODE["core"]
 CODE_PLOTS = f"{CODE['core']}-{CODE['plots']}"
 CODE_REPORT = f"{CODE['core']}-{CODE['plots']}-{CODE['report']}"
