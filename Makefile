@@ -42,6 +42,7 @@ format: $(STAMP)
 ## Speed and memory targets (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
+	$(BIN)/python benchmarks/bench_validation.py
 
 ## Cold, no-op and one-condition-edit run times of SYNTHETIC reviews (10, 100, 300 conditions).
 bench-scale: $(STAMP)

@@ -7,11 +7,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-if Path("config.yaml").exists():
-
-    configfile: "config.yaml"
-
-
+# config.yaml is read (safely: no YAML aliases, no duplicate keys) and validated in
+# workflow/rules/common.smk; --config values given on the command line override it.
 report: "workflow/report/workflow.rst"
 
 

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from metareview.pooling import pool
-from metareview.tau2 import TAU2_METHODS
+from metareview.stats.pooling import pool
+from metareview.stats.tau2 import TAU2_METHODS
 
 
 def main() -> int:

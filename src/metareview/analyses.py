@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metareview.pooling import pool
-from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id
+from metareview.stats.options import FitOptions
+from metareview.stats.pooling import pool
+from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id, short_hash
 
 GROUP_KEYS = [*ANALYSIS_KEYS, "measure"]
 
@@ -29,15 +30,14 @@ def pool_analyses(
     Analyses whose rows were all excluded produce no row here; they appear (with reasons)
     in ``effect_sizes.csv`` and the report.
     """
+    options = FitOptions(tau2_method, ci_method, level, convergence)
     rows = []
     for (condition, outcome, timepoint, measure), group in included_groups(effects):
         result = pool(
             group["yi"].to_numpy(float),
             group["vi"].to_numpy(float),
+            options,
             measure=measure,
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
         )
         row = result.to_dict()
         row.update(
@@ -48,4 +48,31 @@ def pool_analyses(
             analysis_id=analysis_id(condition, outcome, timepoint),
         )
         rows.append(row)
-    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+    pooled = pd.DataFrame(rows, columns=POOLED_COLUMNS)
+    return unique_ids(pooled)
+
+
+def unique_ids(pooled: pd.DataFrame) -> pd.DataFrame:
+    """Make ``analysis_id`` unique: analyses that share an id (one outcome pooled on two
+    measures, e.g. RR rows and reported HRs) get their measure appended; any still shared
+    (timepoints equal to 6 significant digits, slugs with ``--``) get a hash of their exact
+    key. Ids of analyses that do not collide are left as they are."""
+    pooled = pooled.copy()
+    shared = pooled["analysis_id"].duplicated(keep=False)
+    if shared.any():
+        pooled.loc[shared, "analysis_id"] = [
+            f"{aid}--{measure.lower()}"
+            for aid, measure in zip(
+                pooled.loc[shared, "analysis_id"], pooled.loc[shared, "measure"], strict=True
+            )
+        ]
+    shared = pooled["analysis_id"].duplicated(keep=False)
+    if shared.any():
+        keys = pooled.loc[shared, [*GROUP_KEYS, "analysis_id"]].itertuples(index=False)
+        pooled.loc[shared, "analysis_id"] = [
+            f"{aid}-{short_hash(str(c), str(o), float(t), str(m))}" for c, o, t, m, aid in keys
+        ]
+    dupes = pooled["analysis_id"][pooled["analysis_id"].duplicated()]
+    if not dupes.empty:
+        raise ValueError(f"two analyses share the id {dupes.iloc[0]!r}")
+    return pooled

@@ -8,15 +8,105 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
+import re
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pandas as pd
 import yaml
 
 from metareview.validation import InputError, Problem
 
 CONFIG_FILE = "config.yaml"
+#: Largest config file read (bytes); a review's config is a few hundred bytes.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+#: YAML 1.2 floats. PyYAML follows YAML 1.1, where ``5e-1`` and ``1e3`` (no dot) are text.
+_FLOAT_12 = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (no "billion laughs") and duplicate keys, and reads
+    YAML 1.2 numbers such as ``5e-1`` as numbers."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not allowed in config.yaml; write the values out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"key '{key}' appears twice (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            if isinstance(key, str | int | float | bool):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
+
+def load_config_file(path: str | Path = CONFIG_FILE, source: str = CONFIG_FILE) -> dict:
+    """Read a config file safely: a regular file of at most :data:`MAX_CONFIG_BYTES`, no
+    aliases, no duplicate keys. An empty or comment-only file is an empty config (all
+    defaults)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(source, None, None, "is not a regular file")])
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise InputError(
+            [Problem(source, None, None, f"is larger than {MAX_CONFIG_BYTES // 1024} KiB")]
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError([Problem(source, None, None, f"not UTF-8 text ({err.reason})")]) from err
+    try:
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  (StrictLoader is safe)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(err, "problem", None) or str(err)
+        raise InputError([Problem(source, line, None, f"not valid YAML: {what}")]) from err
+    return {} if data is None else data
+
+
+def load_config(path: str | Path = CONFIG_FILE, overrides: dict | None = None) -> dict:
+    """The validated config: ``path`` if it exists (else all defaults), with ``overrides``
+    (e.g. Snakemake's ``--config``) on top."""
+    data = load_config_file(path) if Path(path).exists() else {}
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem(CONFIG_FILE, None, None, "the config must be a mapping of keys (key: value)")]
+        )
+    return validate_config(merge_config(data, overrides or {}))
+
+
+def merge_config(base: dict, overrides: dict) -> dict:
+    """``base`` with ``overrides`` on top (nested mappings merged key by key)."""
+    out = copy.deepcopy(base) if isinstance(base, dict) else {}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def load_schema() -> dict:
@@ -33,6 +123,26 @@ def _fill_defaults(config: dict, schema: dict) -> dict:
         if spec.get("type") == "object" and isinstance(out.get(key), dict):
             out[key] = _fill_defaults(out[key], spec)
     return out
+
+
+TYPE_WORDS = {
+    "number": "a number",
+    "null": "null (empty)",
+    "array": "a list, e.g. [a, b]",
+    "string": "text",
+    "object": "a mapping of keys",
+    "boolean": "true or false",
+}
+#: What a mapping-valued key looks like, for messages.
+MAPPING_EXAMPLES = {"measure": "measure: {continuous: MD, binary: RR}"}
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
@@ -59,12 +169,29 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
         allowed = "allowed: a number" + (f" above {lo}" if lo is not None else "")
         allowed += f" and below {hi}" if hi is not None else ""
     elif error.validator == "type":
-        allowed = f"allowed: {error.validator_value}"
+        allowed = "allowed: " + " or ".join(
+            TYPE_WORDS.get(t, t) for t in np.atleast_1d(error.validator_value)
+        )
+        if isinstance(error.instance, str) and _looks_numeric(error.instance):
+            allowed += f" (YAML read '{error.instance}' as text; write a plain number such as 0.5)"
     elif error.validator == "pattern":
         allowed = f"allowed: a slug matching {error.validator_value}"
     else:
         allowed = error.message
+    if error.validator == "type" and key in MAPPING_EXAMPLES:
+        allowed += f", e.g. {MAPPING_EXAMPLES[key]}"
     return f"key '{key}': value {error.instance!r} is not allowed; {allowed}"
+
+
+def _non_finite(config, path=()) -> list[tuple[str, float]]:
+    """Keys whose value is a non-finite number (``.nan``, ``.inf``), anywhere in the config."""
+    if isinstance(config, dict):
+        return [k for key, v in config.items() for k in _non_finite(v, (*path, str(key)))]
+    if isinstance(config, list):
+        return [k for i, v in enumerate(config) for k in _non_finite(v, (*path, str(i)))]
+    if isinstance(config, float) and not math.isfinite(config):
+        return [(".".join(path), config)]
+    return []
 
 
 def validate_config(config: dict | None, source: str = CONFIG_FILE) -> dict:
@@ -73,6 +200,17 @@ def validate_config(config: dict | None, source: str = CONFIG_FILE) -> dict:
     config = {} if config is None else config
     if not isinstance(config, dict):
         raise InputError([Problem(source, None, None, "the config must be a mapping of keys")])
+    bad = _non_finite(config)
+    if bad:
+        raise InputError(
+            Problem(
+                source,
+                None,
+                None,
+                f"key '{key}': value {value} is not allowed; allowed: a finite number",
+            )
+            for key, value in bad
+        )
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:

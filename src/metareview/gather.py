@@ -8,8 +8,9 @@ sorted with ``condition`` first, so the combined table is the per-condition tabl
 condition order. :func:`combine` stacks them so that the file written is byte-identical to
 the one written from a single whole-review computation: columns are re-typed over all rows
 together (an integer column that is empty in another condition becomes float, as it would in
-one table), and floats are read back exactly (pandas' default parser round-trips the shortest repr
-that :func:`~metareview.outputs.write_csv` writes; pinned by ``tests/unit/test_gather.py``).
+one table), and floats are read back exactly (the shortest repr that
+:func:`~metareview.outputs.write_csv` writes round-trips; pinned by
+``tests/unit/test_gather.py``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from metareview.outputs import write_csv
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A per-condition table as written by :func:`metareview.outputs.write_csv`.
+    """A per-condition table as written by :func:`metareview.outputs.write_csv`, read with
+    the workflow's typed reader (:func:`metareview.io.read_table`).
 
-    Floats come back bit for bit; only empty cells are missing (a slug such as ``na`` or
-    ``null`` stays text).
+    Floats come back bit for bit; ids and slugs stay text (``007``, ``na``); only empty
+    cells are missing.
     """
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    from metareview.io import read_table as typed
+
+    return typed(path, written_by_us=True)
 
 
 def combine(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

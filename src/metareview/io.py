@@ -10,17 +10,24 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import re
+import stat as stat_mode
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from metareview.tables import EFFECT_SIZE_COLUMNS
 from metareview.validation import (
     BINARY_COLUMNS,
     CONTINUOUS_COLUMNS,
     DESIGNS,
     GENERIC_COLUMNS,
     GENERIC_MEASURES,
+    MAX_TIMEPOINT_WEEKS,
+    NUMBER,
     OUTCOME_EXTRAS,
     OUTCOME_KNOWN,
     OUTCOME_NUMERIC,
@@ -35,7 +42,8 @@ from metareview.validation import (
     check_choice,
     check_columns,
     parse_bool,
-    parse_number,
+    parse_column,
+    slug_problem,
 )
 
 
@@ -47,16 +55,88 @@ class RawInputs:
     outcomes: pd.DataFrame  # all conditions, with condition, data_kind, source_file/line
 
 
+#: Largest input file read (bytes). A review's tables are kilobytes; 100,000 outcome rows are
+#: ~4 MB. Anything larger is refused before it is read.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def check_regular_file(path: Path, display: str) -> list[Problem]:
+    """Problems that stop ``path`` from being read as a table: missing, not a regular file
+    (a directory, FIFO, device, or a symlink to one), or larger than :data:`MAX_FILE_BYTES`."""
+    try:
+        info = os.stat(path)  # follows symlinks: a link to /dev/zero is a character device
+    except FileNotFoundError:
+        return [Problem(display, None, None, "file not found")]
+    except OSError as err:
+        return [Problem(display, None, None, f"cannot be read ({err.strerror})")]
+    if not stat_mode.S_ISREG(info.st_mode):
+        what = "a directory" if stat_mode.S_ISDIR(info.st_mode) else "not a regular file"
+        return [Problem(display, None, None, f"is {what}; a table must be a regular file")]
+    if info.st_size > MAX_FILE_BYTES:
+        return [
+            Problem(
+                display,
+                None,
+                None,
+                f"the file is {info.st_size / 2**20:.0f} MiB; at most "
+                f"{MAX_FILE_BYTES // 2**20} MiB is read",
+            )
+        ]
+    return []
+
+
+def read_text_file(path: Path, display: str) -> str:
+    """The text of a regular UTF-8 file (BOM tolerated), or :class:`InputError`.
+
+    Encoding errors name the line and the byte; NUL bytes are refused with line and column.
+    """
+    problems = check_regular_file(Path(path), display)
+    if problems:
+        raise InputError(problems)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise InputError(
+            [Problem(display, None, None, f"cannot be read ({err.strerror})")]
+        ) from err
+    offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[offset:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        pos = offset + err.start
+        line = data.count(b"\n", 0, pos) + 1
+        col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+        raise InputError(
+            [
+                Problem(
+                    display,
+                    line,
+                    None,
+                    f"not UTF-8 text: byte 0x{data[pos]:02x} at byte {pos + 1} of the file "
+                    f"(byte {col} of the line) is invalid ({err.reason}); save the file as "
+                    "UTF-8",
+                )
+            ]
+        ) from err
+    if "\x00" in text:
+        pos = text.index("\x00")
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise InputError(
+            [Problem(display, line, None, f"NUL byte at character {col}; not a text table")]
+        )
+    return text
+
+
 def read_csv_text(path: Path, display: str) -> pd.DataFrame:
     """Read a CSV as stripped strings, tolerating a BOM and CRLF line endings.
 
     Blank lines are skipped; ``frame.attrs["lines"]`` holds each row's line number in the
-    file (header = line 1), so messages point where an editor shows the row.
+    file (header = line 1), so messages point where an editor shows the row. Rows with more
+    or fewer fields than the header are refused.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError([Problem(display, None, None, f"not UTF-8 text ({err.reason})")]) from err
+    text = read_text_file(path, display)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -91,25 +171,52 @@ def read_csv_text(path: Path, display: str) -> pd.DataFrame:
     return frame
 
 
+def _records(frame: pd.DataFrame) -> tuple[list[dict], list[int]]:
+    """Rows as dicts and their line numbers, without pandas' per-row copies of ``attrs``.
+
+    (``iterrows`` deep-copies ``frame.attrs`` into every row Series: quadratic time with
+    the line list stored there.)
+    """
+    plain, lines = _take_lines(frame)
+    return plain.to_dict("records"), lines
+
+
+def _take_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
+    """A shallow copy of ``frame`` without ``attrs`` (pandas deep-copies them on every
+    column access), and the line numbers stored there."""
+    lines = list(frame.attrs.get("lines", range(2, len(frame) + 2)))
+    plain = frame.copy(deep=False)
+    plain.attrs = {}
+    return plain, lines
+
+
 # --- studies.csv -----------------------------------------------------------------------
 
 
 def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check studies.csv and return it typed (year int, dose_mg_kg/sessions float)."""
+    """Check studies.csv and return it typed (year Int64, dose_mg_kg/sessions float).
+
+    Every other column stays text exactly as written (stripped): ids like ``001``, ``null``
+    or ``nan`` are ids, not numbers or missing values.
+    """
     problems = check_columns(frame, file, STUDY_REQUIRED, STUDY_OPTIONAL)
     if problems:
         return frame, problems
     if frame.empty:
         return frame, [Problem(file, None, None, "the table has no rows")]
+    frame, lines = _take_lines(frame)
+    records = frame.to_dict("records")
     seen: dict[str, int] = {}
-    years, doses, sessions = [], [], []
-    for i, row in frame.iterrows():
-        line = frame.attrs["lines"][i]
+    years = parse_column(list(frame["year"]), file, lines, "year", problems)
+    doses = _optional_numbers(frame, "dose_mg_kg", file, lines, problems)
+    sessions = _optional_numbers(frame, "sessions", file, lines, problems)
+    for row, line, year, dose, n_sessions in zip(
+        records, lines, years, doses, sessions, strict=True
+    ):
         sid = row["study_id"]
-        if not SLUG.match(sid):
-            problems.append(
-                Problem(file, line, "study_id", f"'{sid}' is not a slug [a-z0-9][a-z0-9_-]*")
-            )
+        why = slug_problem(sid)
+        if why:
+            problems.append(Problem(file, line, "study_id", why))
         elif sid in seen:
             problems.append(
                 Problem(
@@ -123,30 +230,25 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
             seen[sid] = line
         if row["label"] == "":
             problems.append(Problem(file, line, "label", "label is empty"))
-        year = parse_number(row["year"], file, line, "year", problems)
         if math.isnan(year) and row["year"] == "":
             problems.append(Problem(file, line, "year", "year is empty"))
         elif not math.isnan(year) and not (1900 <= year <= 2100 and year.is_integer()):
             problems.append(Problem(file, line, "year", f"'{row['year']}' is not a year"))
-        years.append(year)
         check_choice(row["design"], DESIGNS, file, line, "design", problems)
         if row["design"] == "":
             problems.append(
                 Problem(file, line, "design", f"design is empty; use one of {', '.join(DESIGNS)}")
             )
-        if "route" in frame:
+        if "route" in row:
             check_choice(row["route"], ROUTES, file, line, "route", problems)
-        if "risk_of_bias" in frame:
+        if "risk_of_bias" in row:
             check_choice(row["risk_of_bias"], RISK_OF_BIAS, file, line, "risk_of_bias", problems)
-        dose = parse_number(row.get("dose_mg_kg", ""), file, line, "dose_mg_kg", problems)
         if dose < 0:
             problems.append(Problem(file, line, "dose_mg_kg", "dose must be ≥ 0"))
-        doses.append(dose)
-        n_sessions = parse_number(row.get("sessions", ""), file, line, "sessions", problems)
         if not math.isnan(n_sessions) and (n_sessions < 1 or not n_sessions.is_integer()):
             problems.append(Problem(file, line, "sessions", "sessions must be a whole number ≥ 1"))
-        sessions.append(n_sessions)
     typed = frame.copy()
+    typed.attrs = {}
     typed["year"] = pd.array(
         [int(y) if not math.isnan(y) else pd.NA for y in years], dtype="Int64"
     )
@@ -155,14 +257,20 @@ def validate_studies(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list
     return typed, problems
 
 
+def _optional_numbers(frame, column, file, lines, problems) -> list[float]:
+    if column not in frame:
+        return [math.nan] * len(frame)
+    return parse_column(list(frame[column]), file, lines, column, problems)
+
+
 # --- outcomes/<condition>.csv ----------------------------------------------------------
 
 
-def _filled(row: pd.Series, columns) -> list[str]:
-    return [c for c in columns if c in row.index and row[c] != ""]
+def _filled(row, columns) -> list[str]:
+    return [c for c in columns if row.get(c, "") != ""]
 
 
-def classify_row(row: pd.Series, design: str) -> tuple[str | None, str]:
+def classify_row(row, design: str) -> tuple[str | None, str]:
     """The row's data kind (continuous, binary, generic, single_arm) or None with a reason."""
     cont = _filled(row, CONTINUOUS_COLUMNS)
     binary = _filled(row, BINARY_COLUMNS)
@@ -215,7 +323,7 @@ def classify_row(row: pd.Series, design: str) -> tuple[str | None, str]:
     return kind_out, ""
 
 
-def _arm_complete(row: pd.Series, arm: str) -> bool:
+def _arm_complete(row, arm: str) -> bool:
     def has(*cols):
         return all(row.get(f"{arm}_{c}", "") != "" for c in cols)
 
@@ -224,39 +332,62 @@ def _arm_complete(row: pd.Series, arm: str) -> bool:
     return with_mean or with_median
 
 
+#: Columns the workflow adds to outcome rows or effect_sizes.csv. An outcome file's own extra
+#: column of the same name (the contract allows extra columns) is kept as ``extra_<name>``.
+RESERVED_COLUMNS = frozenset(
+    (*EFFECT_SIZE_COLUMNS, "condition", "data_kind", "source_file", "source_line")
+) - set(OUTCOME_KNOWN + OUTCOME_EXTRAS)
+
+
+def _namespace_extras(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename extra columns that would collide with the workflow's own to ``extra_<name>``."""
+    renames = {}
+    taken = set(frame.columns)
+    for col in frame.columns:
+        if col in RESERVED_COLUMNS:
+            new = f"extra_{col}"
+            while new in taken:
+                new = f"extra_{new}"
+            renames[col] = new
+            taken.add(new)
+    if not renames:
+        return frame
+    out = frame.rename(columns=renames)
+    out.attrs = frame.attrs
+    return out
+
+
 def validate_outcomes(
     frame: pd.DataFrame, file: str, condition: str, designs: dict[str, str]
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check one condition file; return it typed with data_kind and source columns."""
+    """Check one condition file; return it typed with data_kind and source columns.
+
+    Runs in time linear in the number of rows (100,000 rows in seconds).
+    """
     problems = check_columns(frame, file, OUTCOME_REQUIRED, OUTCOME_KNOWN + OUTCOME_EXTRAS)
     if problems:
         return frame, problems
     if frame.empty:
         return frame, [Problem(file, None, None, "the table has no rows")]
-    typed = frame.copy()
-    for col in OUTCOME_NUMERIC:
-        if col not in typed:
-            typed[col] = ""
+    frame, lines = _take_lines(_namespace_extras(frame))
+    records = frame.to_dict("records")
+    empty = [math.nan] * len(frame)
+    numbers = {
+        col: parse_column(list(frame[col]), file, lines, col, problems) if col in frame else empty
+        for col in OUTCOME_NUMERIC
+    }
     kinds, hib, seen = [], [], {}
-    numbers = {col: [] for col in OUTCOME_NUMERIC}
-    for i, row in frame.iterrows():
-        line = frame.attrs["lines"][i]
-        values = {
-            col: parse_number(typed.at[i, col], file, line, col, problems)
-            for col in OUTCOME_NUMERIC
-        }
-        for col, value in values.items():
-            numbers[col].append(value)
+    direction: dict[str, tuple[bool, int]] = {}
+    by_row = zip(*(numbers[col] for col in OUTCOME_NUMERIC), strict=True)
+    for row, line, cells in zip(records, lines, by_row, strict=True):
+        values = dict(zip(OUTCOME_NUMERIC, cells, strict=True))
         sid = row["study_id"]
         if sid not in designs:
             hint = "; not in studies.csv" if SLUG.match(sid) else f"; '{sid}' is not a slug"
             problems.append(Problem(file, line, "study_id", f"unknown study_id '{sid}'{hint}"))
-        if not SLUG.match(row["outcome"]):
-            problems.append(
-                Problem(
-                    file, line, "outcome", f"'{row['outcome']}' is not a slug [a-z0-9][a-z0-9_-]*"
-                )
-            )
+        why = slug_problem(row["outcome"])
+        if why:
+            problems.append(Problem(file, line, "outcome", why))
         if row["timepoint_weeks"] == "":
             problems.append(Problem(file, line, "timepoint_weeks", "timepoint is empty"))
         key = (sid, row["outcome"], values["timepoint_weeks"])
@@ -275,28 +406,44 @@ def validate_outcomes(
         if kind is None:
             problems.append(Problem(file, line, None, reason))
         kinds.append(kind)
-        if "effect_measure" in row.index:
+        if "effect_measure" in row:
             check_choice(
                 row["effect_measure"], GENERIC_MEASURES, file, line, "effect_measure", problems
             )
-        hib.append(
-            parse_bool(row.get("higher_is_better", ""), file, line, "higher_is_better", problems)
+        good = parse_bool(
+            row.get("higher_is_better", ""), file, line, "higher_is_better", problems
         )
+        hib.append(good)
+        first = direction.setdefault(row["outcome"], (bool(good), line))
+        if bool(good) != first[0]:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "higher_is_better",
+                    f"outcome '{row['outcome']}' has higher_is_better = "
+                    f"{str(bool(good)).lower()} here but {str(first[0]).lower()} on line "
+                    f"{first[1]} (an empty cell means false); give every row of an outcome "
+                    "the same value",
+                )
+            )
         problems.extend(_range_checks(values, row, file, line))
+    typed = frame.copy()
+    typed.attrs = {}
     for col, vals in numbers.items():
         typed[col] = pd.array(vals, dtype="float64")
     typed["higher_is_better"] = [bool(h) for h in hib]
     typed["data_kind"] = kinds
     typed.insert(0, "condition", condition)
     typed["source_file"] = file
-    typed["source_line"] = frame.attrs["lines"]
+    typed["source_line"] = lines
     for col in OUTCOME_EXTRAS + ("effect_measure",):
         if col not in typed:
             typed[col] = ""
     return typed, problems
 
 
-def _range_checks(v: dict, row: pd.Series, file: str, line: int) -> list[Problem]:
+def _range_checks(v: dict, row, file: str, line: int) -> list[Problem]:
     """Impossible values: n ≤ 0, SD ≤ 0, events > n, reversed CIs, means off the scale..."""
     out = []
 
@@ -308,6 +455,12 @@ def _range_checks(v: dict, row: pd.Series, file: str, line: int) -> list[Problem
 
     if present("timepoint_weeks") and v["timepoint_weeks"] < 0:
         bad("timepoint_weeks", f"timepoint must be ≥ 0 (got {v['timepoint_weeks']:g})")
+    elif present("timepoint_weeks") and v["timepoint_weeks"] > MAX_TIMEPOINT_WEEKS:
+        bad(
+            "timepoint_weeks",
+            f"timepoint {v['timepoint_weeks']:g} weeks is beyond {MAX_TIMEPOINT_WEEKS} weeks "
+            "(100 years)",
+        )
     for arm in ("exp", "ctl"):
         n = v[f"{arm}_n"]
         if present(f"{arm}_n") and (n <= 0 or not n.is_integer()):
@@ -366,47 +519,98 @@ def _range_checks(v: dict, row: pd.Series, file: str, line: int) -> list[Problem
     return out
 
 
+#: Numeric columns of the optional ``data/raw/reviews.csv`` (published reviews' estimates).
+REVIEW_NUMERIC = ("year", "timepoint_weeks", "estimate", "ci_low", "ci_high")
+
+
+def validate_reviews(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check the optional reviews.csv: a ``label`` or ``review_id`` column; numbers parse."""
+    problems = []
+    if "label" not in frame and "review_id" not in frame:
+        problems.append(Problem(file, 1, "label", "required column is missing (or review_id)"))
+    if len(set(frame.columns)) != len(frame.columns) or "" in frame.columns:
+        problems.append(Problem(file, 1, None, "column names must be unique and non-empty"))
+    if problems or frame.empty:
+        return frame, problems
+    _, lines = _records(frame)
+    typed = frame.copy()
+    typed.attrs = {}
+    for col in REVIEW_NUMERIC:
+        if col in frame:
+            typed[col] = parse_column(list(frame[col]), file, lines, col, problems)
+    return typed, problems
+
+
+def _outcome_files(outcome_dir: Path) -> tuple[list[str], list[Problem]]:
+    """Condition slugs of ``outcomes/*.csv``, and problems with names that look like tables
+    but would be ignored (``crps.CSV``)."""
+    if not outcome_dir.is_dir():
+        return [], []
+    names, problems = [], []
+    for path in sorted(outcome_dir.iterdir()):
+        if path.suffix == ".csv":
+            names.append(path.stem)
+        elif path.suffix.lower() == ".csv":
+            problems.append(
+                Problem(
+                    f"data/raw/outcomes/{path.name}",
+                    None,
+                    None,
+                    f"the extension must be lower-case .csv (rename it to {path.stem}.csv)",
+                )
+            )
+    return names, problems
+
+
+def _read_validated(path: Path, file: str, validate, *args) -> tuple[pd.DataFrame | None, list]:
+    try:
+        frame = read_csv_text(path, file)
+    except InputError as err:
+        return None, err.problems
+    return validate(frame, file, *args)
+
+
 def load_inputs(root: Path | str, conditions: list[str] | None = None) -> RawInputs:
     """Validate and load ``data/raw/`` under ``root`` (the workflow's working directory).
 
-    ``conditions``: slugs to load; empty or None loads every ``outcomes/*.csv``.
+    ``conditions``: slugs to load; empty or None loads every ``outcomes/*.csv``. The
+    optional ``reviews.csv`` is validated too. Every problem in every file is collected
+    before :class:`InputError` is raised.
     """
     root = Path(root)
     raw = root / "data" / "raw"
     studies_file = "data/raw/studies.csv"
-    if not (raw / "studies.csv").is_file():
-        raise InputError([Problem(studies_file, None, None, "file not found")])
-    studies, problems = validate_studies(
-        read_csv_text(raw / "studies.csv", studies_file), studies_file
-    )
+    studies, problems = _read_validated(raw / "studies.csv", studies_file, validate_studies)
     if problems:
         raise InputError(problems)
     designs = dict(zip(studies["study_id"], studies["design"], strict=True))
 
+    if (raw / "reviews.csv").exists() or (raw / "reviews.csv").is_symlink():
+        _, found = _read_validated(raw / "reviews.csv", "data/raw/reviews.csv", validate_reviews)
+        problems.extend(found)
+
     outcome_dir = raw / "outcomes"
-    available = sorted(p.stem for p in outcome_dir.glob("*.csv")) if outcome_dir.is_dir() else []
+    available, found = _outcome_files(outcome_dir)
+    problems.extend(found)
     wanted = list(conditions) if conditions else available
-    if not wanted:
+    if not wanted and not problems:
         raise InputError(
             [Problem("data/raw/outcomes/", None, None, "no <condition>.csv files found")]
         )
     frames = []
     for condition in wanted:
         file = f"data/raw/outcomes/{condition}.csv"
-        if not SLUG.match(condition):
-            problems.append(
-                Problem(
-                    file, None, None, f"file name '{condition}' is not a slug [a-z0-9][a-z0-9_-]*"
-                )
-            )
+        why = slug_problem(condition)
+        if why:
+            problems.append(Problem(file, None, None, f"file name: {why}"))
             continue
         if condition not in available:
             problems.append(
                 Problem(file, None, None, "file not found (listed in config 'conditions')")
             )
             continue
-        typed, found = validate_outcomes(
-            read_csv_text(outcome_dir / f"{condition}.csv", file), file, condition, designs
+        typed, found = _read_validated(
+            outcome_dir / f"{condition}.csv", file, validate_outcomes, condition, designs
         )
         problems.extend(found)
         frames.append(typed)
@@ -414,3 +618,136 @@ def load_inputs(root: Path | str, conditions: list[str] | None = None) -> RawInp
         raise InputError(problems)
     outcomes = pd.concat(frames, ignore_index=True)
     return RawInputs(studies=studies, outcomes=outcomes)
+
+
+def unwritable_folders(root: Path | str, folders=("results", "data/processed", "logs")) -> str:
+    """A message naming the output folders under ``root`` that exist but cannot be written
+    ('' when all can). Probed by creating a file, so it also holds for root and read-only
+    mounts."""
+    bad = []
+    for folder in folders:
+        path = Path(root) / folder
+        if not path.is_dir():
+            continue
+        try:
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError:
+            bad.append(folder)
+    if not bad:
+        return ""
+    names = ", ".join(f"{b}/" for b in bad)
+    return (
+        f"Cannot write to {names} (permission denied or read-only); make it writable "
+        "(e.g. chmod -R u+w) or remove it. Nothing was run."
+    )
+
+
+# --- tables the workflow writes (and re-reads between rules) ------------------------------
+
+#: Columns that are always text, whatever their cells look like: ids, slugs, labels, notes.
+#: (``001`` stays ``001``; ``null``, ``nan`` and ``NA`` are ids, not missing values.)
+TEXT_COLUMNS = frozenset(
+    {
+        "condition", "outcome", "study_id", "omitted", "added", "label", "measure",
+        "tau2_method", "ci_method", "analysis_id", "note", "subgroup", "moderator",
+        "trimfill_side", "side", "excluded", "exclusion_reason", "design", "data_kind",
+        "exp_dispersion_source", "ctl_dispersion_source", "conversions", "assumptions",
+        "plausibility_warnings", "outcome_label", "timepoint_label", "source_file",
+        "review_id", "journal", "comparison", "measure_detail", "k_studies", "k_scope",
+        "population_scope", "certainty_or_note", "notes", "doi_or_id", "source_url",
+        "source_rows", "route", "comparator", "risk_of_bias", "doi", "pmid", "citation",
+        "condition_group", "pooling_method", "source_analysis", "model", "term",
+        "certainty", "downgrades", "reasons",
+    }
+)  # fmt: skip
+#: Columns that are true/false.
+BOOL_COLUMNS = frozenset(
+    {"included", "higher_is_better", "continuity_correction", "sign_flipped", "underpowered",
+     "influential"}
+)  # fmt: skip
+#: Per-table exceptions: in subgroups.csv ``level`` is a subgroup level (text), elsewhere
+#: the confidence level (a number).
+TABLE_TEXT = {"subgroups.csv": frozenset({"level"})}
+#: Tables read from data/raw/: every column not listed here is text.
+RAW_NUMERIC = {
+    "studies.csv": frozenset({"year", "dose_mg_kg", "sessions"}),
+    "reviews.csv": frozenset(REVIEW_NUMERIC),
+}
+
+_FORMULA_QUOTED = re.compile(r"^'(?='*[=+\-@\t\r])")
+
+
+def unneutralize(value: str) -> str:
+    """Undo :func:`metareview.outputs.neutralize_formula` (drop the added apostrophe)."""
+    return _FORMULA_QUOTED.sub("", value, count=1)
+
+
+def _as_number(values: pd.Series) -> pd.Series | None:
+    """Floats when every non-empty cell is a plain number (or inf), else None."""
+    filled = values[values != ""]
+    plain = filled.str.fullmatch(NUMBER.pattern.strip("^$")) | filled.str.fullmatch(
+        r"[+-]?inf", case=False
+    )
+    if not plain.all():
+        return None
+    if len(filled) == len(values) and values.str.fullmatch(r"[+-]?\d{1,18}").all():
+        return values.astype("int64")  # whole numbers without gaps stay integers, as pandas
+    return pd.to_numeric(values.where(values != ""), errors="coerce").astype(float)
+
+
+def _as_bool(values: pd.Series, path: str, column: str) -> pd.Series:
+    text = values.str.lower()
+    known = text.isin(["true", "false", "1", "0", ""])
+    if not known.all():
+        bad = values[~known].iloc[0]
+        raise ValueError(f"{path}: column '{column}': '{bad}' is not true/false")
+    return text.isin(["true", "1"])
+
+
+def read_table(path: str | Path | None, *, written_by_us: bool | None = None) -> pd.DataFrame:
+    """Read any table of the workflow with declared types: the one reader every stage uses.
+
+    Cells are read as text (UTF-8, no NA sentinels: only an empty cell is missing) and
+    stripped. Then, by column name:
+
+    - :data:`TEXT_COLUMNS` (ids, slugs, labels, notes) stay text; an empty cell is ``NaN``;
+    - :data:`BOOL_COLUMNS` become ``bool``;
+    - any other column becomes a number when every non-empty cell is a plain number (int64
+      when all are whole and none is empty, else float), else text.
+      For ``studies.csv`` and ``reviews.csv`` (raw inputs) only the numeric columns of the
+      contract (:data:`RAW_NUMERIC`) are converted.
+
+    Tables we wrote (``written_by_us``; default: anything outside ``data/raw/``) had text
+    cells neutralized against spreadsheet formulas; the leading apostrophe is removed here,
+    so the report and plots show labels as written. A missing or empty file gives an empty
+    frame.
+    """
+    if not path:
+        return pd.DataFrame()
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    if written_by_us is None:
+        written_by_us = "raw" not in path.parts
+    display = str(path)
+    frame = read_csv_text(path, display)
+    frame.attrs = {}
+    raw_numeric = None if written_by_us else RAW_NUMERIC.get(path.name, frozenset())
+    text_cols = TEXT_COLUMNS | TABLE_TEXT.get(path.name, frozenset())
+    out = {}
+    for col in frame.columns:
+        values = frame[col].astype(str)
+        if col in BOOL_COLUMNS and written_by_us:
+            out[col] = _as_bool(values, display, col)
+            continue
+        numeric = None
+        if col not in text_cols and (raw_numeric is None or col in raw_numeric):
+            numeric = _as_number(values)
+        if numeric is not None:
+            out[col] = numeric
+            continue
+        if written_by_us:
+            values = values.map(unneutralize)
+        out[col] = values.where(values != "").astype(object)
+    return pd.DataFrame(out, columns=list(frame.columns))

@@ -1,19 +1,31 @@
-"""Writing output tables: deterministic bytes, full precision, formula-safe text cells."""
+"""Writing output tables: deterministic bytes, full precision, formula-safe text cells.
+
+Every text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) gets a leading apostrophe; so does a cell that already
+starts with apostrophes before such a character, which makes the change reversible
+(:func:`metareview.io.unneutralize`, used by the one reader of every table). Text that is a
+plain number (``-2``, ``+1.5e3``) is left alone. This happens only in CSV outputs: the report
+and the plots show labels as written.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-#: A text cell a spreadsheet would run as a formula: starts with =, +, @, or - before a letter.
-FORMULA_START = re.compile(r"^(?:[=+@\t\r]|-(?=[A-Za-z]))")
+from metareview.validation import NUMBER
+
+#: A text cell a spreadsheet would run as a formula (after any apostrophes).
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 
 
 def neutralize_formula(value):
     """Prefix a text cell that a spreadsheet would evaluate with an apostrophe."""
-    if isinstance(value, str) and FORMULA_START.match(value):
+    if isinstance(value, str) and FORMULA_START.match(value) and not NUMBER.match(value):
         return "'" + value
     return value
 
@@ -24,9 +36,27 @@ def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralize_formula)
+    out.columns = [neutralize_formula(str(c)) for c in out.columns]
     return out
 
 
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
+    so a killed run never leaves a half-written file under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a table with full float precision, LF line endings and no index."""
-    safe_for_spreadsheets(frame).to_csv(path, index=False, lineterminator="\n")
+    """Write a table with full float precision, LF line endings and no index (atomically)."""
+    text = safe_for_spreadsheets(frame).to_csv(index=False, lineterminator="\n")
+    write_atomic(path, text)

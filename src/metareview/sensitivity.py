@@ -15,7 +15,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from metareview import influence, metaregression, small_study, subgroups
+from metareview.stats import influence, metaregression, small_study, subgroups
+from metareview.stats.options import FitOptions
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,7 @@ def run_sensitivity(
     lookup = _study_lookup(studies, subgroups + moderators)
     data = _included(effects)
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    opts = {"tau2_method": tau2_method, "ci_method": ci_method, "level": level}
-    opts["convergence"] = convergence
+    opts = FitOptions(tau2_method, ci_method, level, convergence)
 
     for key, group in data.groupby(KEYS, sort=True, dropna=False):
         keys = dict(zip(KEYS, key, strict=True))
@@ -149,11 +149,11 @@ def run_sensitivity(
             _subgroup_rows(rows, keys, yi, vi, info[column], column, opts)
         for column in moderators:
             x = _numeric(info[column].reset_index(drop=True), column)
-            fit = metaregression.meta_regression(yi, vi, x, **opts)
+            fit = metaregression.meta_regression(yi, vi, x, opts)
             if fit is not None:
                 rows["metaregression"].append(keys | {"moderator": column} | fit)
 
-        row = small_study.small_study_tests(yi, vi, **opts)
+        row = small_study.small_study_tests(yi, vi, opts)
         if row is not None:
             filled = row.pop("filled")
             rows["small_study"].append(keys | row)
@@ -165,7 +165,7 @@ def run_sensitivity(
         _study_rows(rows, keys, group, opts)
         if "risk_of_bias" in lookup.columns:
             rob = info["risk_of_bias"].tolist()
-            row = influence.without_high_risk(yi, vi, rob, group["study_id"].tolist(), **opts)
+            row = influence.without_high_risk(yi, vi, rob, group["study_id"].tolist(), opts)
             rows["rob_sensitivity"].append(keys | row)
 
     return {name: _frame(rows[name], COLUMNS[name]) for name in TABLES}
@@ -183,32 +183,26 @@ def _ordered(group: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
     return group.sort_values(["year", "label", "study_id"], na_position="last", kind="stable")
 
 
-def _study_rows(rows, keys, group: pd.DataFrame, opts: dict) -> None:
+def _study_rows(rows, keys, group: pd.DataFrame, opts: FitOptions) -> None:
     """Leave-one-out, influence and cumulative rows: one per study, in the group's order."""
     yi, vi = group["yi"].to_numpy(dtype=float), group["vi"].to_numpy(dtype=float)
     studies = list(zip(group["study_id"], group["label"], group["year"], strict=True))
     if yi.size >= influence.MIN_STUDIES:
-        omitted = influence.leave_one_out(yi, vi, **opts)
-        diagnostics = influence.influence_diagnostics(
-            yi,
-            vi,
-            tau2_method=opts["tau2_method"],
-            ci_method=opts["ci_method"],
-            convergence=opts["convergence"],
-        )
+        omitted = influence.leave_one_out(yi, vi, opts)
+        diagnostics = influence.influence_diagnostics(yi, vi, opts)
         for (sid, label, _), fit, diag in zip(studies, omitted, diagnostics, strict=True):
             rows["leave_one_out"].append(keys | {"omitted": sid, "label": label} | fit)
             rows["influence"].append(keys | {"study_id": sid, "label": label} | diag)
     if yi.size >= 2:
-        steps = influence.cumulative(yi, vi, **opts)
+        steps = influence.cumulative(yi, vi, opts)
         for step, ((sid, label, year), fit) in enumerate(zip(studies, steps, strict=True), 1):
             note = _join(fit["note"], "" if pd.notna(year) else "year missing: ordered last")
             added = {"step": step, "added": sid, "label": label, "year": year}
             rows["cumulative"].append(keys | added | fit | {"note": note})
 
 
-def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: dict) -> None:
-    levels, n_missing = subgroups.pool_levels(yi, vi, values.tolist(), **opts)
+def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: FitOptions) -> None:
+    levels, n_missing = subgroups.pool_levels(yi, vi, values.tolist(), opts)
     missing_note = ""
     if n_missing:
         missing_note = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import pandas as pd
@@ -92,17 +93,40 @@ BINARY_MEASURES = ("RR", "OR", "RD")
 GENERIC_MEASURES = ("MD", "SMD", "ROM", "RR", "OR", "RD", "HR")
 
 
+#: Longest analysis id; longer ones are cut and end in a hash (figure names must fit in 255
+#: bytes).
+MAX_ID_LENGTH = 120
+
+
 def timepoint_slug(weeks: float) -> str:
     """File-name-safe timepoint: 1 → ``w1``, 0.5 → ``w0p5``, 15 min → ``w0p00148810``."""
-    if float(weeks).is_integer():
+    weeks = float(weeks)
+    if weeks.is_integer() and abs(weeks) < 1e15:
         return f"w{int(weeks)}"
+    if not math.isfinite(weeks) or abs(weeks) >= 1e15:
+        return "w" + repr(weeks).replace(".", "p").replace("+", "")
     digits = max(0, 6 - int(math.floor(math.log10(abs(weeks)))) - 1) if weeks else 0
     return "w" + f"{weeks:.{digits}f}".rstrip("0").replace(".", "p")
 
 
+def short_hash(*parts) -> str:
+    """Ten hex digits of SHA-256 of ``parts``: stable across runs and machines."""
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:10]
+
+
+def fit_name(name: str, limit: int = MAX_ID_LENGTH) -> str:
+    """``name`` itself when at most ``limit`` characters, else cut and ended by a hash."""
+    if len(name) <= limit:
+        return name
+    return f"{name[: limit - 11]}-{short_hash(name)}"
+
+
 def analysis_id(condition: str, outcome: str, timepoint_weeks: float) -> str:
-    """Stable id of an analysis, used in figure file names: ``crps--pain_intensity--w1``."""
-    return f"{condition}--{outcome}--{timepoint_slug(timepoint_weeks)}"
+    """Stable id of an analysis, used in figure file names and report anchors:
+    ``crps--pain_intensity--w1``; cut and ended by a hash beyond :data:`MAX_ID_LENGTH`
+    characters. Ids that still coincide (timepoints equal to 6 significant digits, or slugs
+    containing ``--``) are told apart by :func:`metareview.analyses.unique_ids`."""
+    return fit_name(f"{condition}--{outcome}--{timepoint_slug(timepoint_weeks)}")
 
 
 def rows_for(df: pd.DataFrame | None, key: dict) -> pd.DataFrame:

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: Longest study id, condition or outcome slug (they become parts of file names).
+MAX_SLUG_LENGTH = 80
+#: Latest follow-up accepted, in weeks (100 years).
+MAX_TIMEPOINT_WEEKS = 5200
 
 STUDY_REQUIRED = ("study_id", "label", "year", "design")
 STUDY_OPTIONAL = (
@@ -147,20 +151,53 @@ def check_columns(
     return problems
 
 
+#: A plain decimal number: digits with an optional sign, point and exponent. Python's
+#: ``float`` also accepts ``1_9`` (= 19), ``infinity`` and ``nan``; none of those is a number
+#: in a table.
+NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
 def parse_number(value: str, file: str, line: int, column: str, problems: list[Problem]) -> float:
     """A finite number, or NaN for an empty cell (a problem is recorded otherwise)."""
     text = value.strip()
     if text == "" or text.upper() == "NA":
         return math.nan
-    try:
-        number = float(text)
-    except ValueError:
-        problems.append(Problem(file, line, column, f"'{value}' is not a number"))
+    if not NUMBER.match(text):
+        try:
+            special = float(text)
+        except ValueError:
+            special = 0.0
+        if not math.isfinite(special):
+            problems.append(Problem(file, line, column, f"'{value}' is not a finite number"))
+        else:
+            problems.append(Problem(file, line, column, f"'{value}' is not a number"))
         return math.nan
+    number = float(text)
     if not math.isfinite(number):
         problems.append(Problem(file, line, column, f"'{value}' is not a finite number"))
         return math.nan
     return number
+
+
+def parse_column(
+    values: list[str], file: str, lines: list[int], column: str, problems: list[Problem]
+) -> list[float]:
+    """:func:`parse_number` over one column (fast path for empty and plain cells)."""
+    out = []
+    nan = math.nan
+    match = NUMBER.match
+    for value, line in zip(values, lines, strict=True):
+        if value == "":
+            out.append(nan)
+        elif match(value):
+            number = float(value)
+            if math.isfinite(number):
+                out.append(number)
+            else:
+                out.append(parse_number(value, file, line, column, problems))
+        else:
+            out.append(parse_number(value, file, line, column, problems))
+    return out
 
 
 def parse_bool(value: str, file: str, line: int, column: str, problems: list[Problem]):
@@ -174,6 +211,15 @@ def parse_bool(value: str, file: str, line: int, column: str, problems: list[Pro
         return False
     problems.append(Problem(file, line, column, f"'{value}' is not true/false"))
     return None
+
+
+def slug_problem(value: str) -> str:
+    """Why ``value`` is not an acceptable slug ('' when it is)."""
+    if not SLUG.match(value):
+        return f"'{value}' is not a slug [a-z0-9][a-z0-9_-]*"
+    if len(value) > MAX_SLUG_LENGTH:
+        return f"'{value[:20]}...' is {len(value)} characters long; at most {MAX_SLUG_LENGTH}"
+    return ""
 
 
 def check_choice(

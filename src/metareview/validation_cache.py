@@ -86,10 +86,14 @@ def _validate(root: Path, config: dict, conditions: list[str] | None) -> list[st
 
 
 def _save(record_file: Path, key: str, stats: dict, conditions: list[str]) -> None:
-    record_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = record_file.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"key": key, "stats": stats, "conditions": sorted(conditions)}, indent=1),
-        encoding="utf-8",
-    )
-    os.replace(tmp, record_file)
+    """Write the record (atomically); an unwritable folder only costs a full validation."""
+    try:
+        record_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = record_file.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"key": key, "stats": stats, "conditions": sorted(conditions)}, indent=1),
+            encoding="utf-8",
+        )
+        os.replace(tmp, record_file)
+    except OSError:
+        pass

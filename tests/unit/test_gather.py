@@ -8,8 +8,9 @@ import pytest
 
 from metareview.analyses import pool_analyses
 from metareview.effect_sizes import EffectOptions, compute_effect_sizes
-from metareview.gather import combine, combine_files, read_table
-from metareview.io import load_inputs
+from metareview.gather import combine, combine_files
+from metareview.gather import read_table as read_part
+from metareview.io import load_inputs, read_table
 from metareview.outputs import write_csv
 from metareview.sensitivity import TABLES, run_sensitivity
 
@@ -28,7 +29,7 @@ def stages(outcomes: pd.DataFrame, studies: pd.DataFrame, tmp: Path) -> dict[str
     tmp.mkdir(parents=True, exist_ok=True)
     files = {"effect_sizes": tmp / "effect_sizes.csv", "pooled": tmp / "pooled.csv"}
     write_csv(compute_effect_sizes(outcomes, studies, OPTIONS), files["effect_sizes"])
-    effects = pd.read_csv(files["effect_sizes"])
+    effects = read_table(files["effect_sizes"])
     write_csv(pool_analyses(effects, **POOL), files["pooled"])
     tables = run_sensitivity(effects, studies, subgroups=["route"], moderators=["dose_mg_kg"])
     for name, table in tables.items():
@@ -66,7 +67,7 @@ def test_integer_column_empty_in_another_condition_becomes_float(tmp_path):
     for i, part in enumerate(parts):
         paths.append(tmp_path / f"{i}.csv")
         write_csv(pd.DataFrame(part), paths[-1])
-    assert read_table(paths[0])["k"].dtype.kind == "i"
+    assert read_part(paths[0])["k"].dtype.kind == "i"
     combine_files(paths, tmp_path / "all.csv")
     assert (tmp_path / "all.csv").read_bytes() == written(whole, tmp_path / "whole.csv")
     assert (tmp_path / "all.csv").read_text().splitlines()[1] == "a,3.0"
@@ -77,7 +78,7 @@ def test_floats_round_trip_exactly_and_slugs_stay_text(tmp_path):
     frame = pd.DataFrame({"outcome": ["nan", "null"], "yi": [value, 1 / 3]})
     frame = pd.concat([frame, pd.DataFrame({"outcome": ["x"], "yi": [-2.5e-300]})])
     write_csv(frame, tmp_path / "a.csv")
-    back = read_table(tmp_path / "a.csv")
+    back = read_part(tmp_path / "a.csv")
     assert back["yi"].tolist() == [value, 1 / 3, -2.5e-300]
     assert back["outcome"].tolist() == ["nan", "null", "x"]
 

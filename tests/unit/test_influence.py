@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from metareview.influence import (
+from metareview.stats.influence import (
     cumulative,
     influence_diagnostics,
     leave_one_out,
     without_high_risk,
 )
-from metareview.pooling import pool
+from metareview.stats.pooling import pool
 
 EXPECTED = Path(__file__).resolve().parents[1] / "reference" / "expected"
 ESTIMATES = ("estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q")

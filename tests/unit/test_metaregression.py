@@ -9,8 +9,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from metareview.metaregression import meta_regression, pseudo_r2
-from metareview.tau2 import TAU2_METHODS
+from metareview.stats.metaregression import meta_regression, pseudo_r2
+from metareview.stats.tau2 import TAU2_METHODS
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 FIELDS = ("k", "intercept", "intercept_se", "slope", "slope_se", "slope_ci_low", "slope_ci_high")

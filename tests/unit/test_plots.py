@@ -23,7 +23,7 @@ from metareview.plots import (
 from metareview.plots.export import svg_bytes
 from metareview.plots.format import ketamine_favoured_above
 from metareview.plots.layout import ELLIPSIS
-from metareview.pooling import pool
+from metareview.stats.pooling import pool
 from metareview.tables import EFFECT_SIZE_COLUMNS
 
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metareview.pooling import pool
-from metareview.tau2 import TAU2_METHODS, estimate_tau2
+from metareview.stats.pooling import pool
+from metareview.stats.tau2 import TAU2_METHODS, estimate_tau2
 
 METHODS = list(TAU2_METHODS)
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from metareview.analyses import pool_analyses
 from metareview.effect_sizes import EffectOptions, row_effect
-from metareview.pooling import pool
+from metareview.stats.pooling import pool
 
 arm_values = st.tuples(
     st.integers(5, 200), st.floats(0, 10), st.floats(0.1, 5), st.integers(5, 200),

@@ -17,8 +17,8 @@ import yaml
 from metareview.config import validate_config
 from metareview.effect_sizes import EffectOptions, compute_effect_sizes
 from metareview.io import load_inputs
-from metareview.pooling import pool
-from metareview.tau2 import METAFOR_TOL
+from metareview.stats.pooling import pool
+from metareview.stats.tau2 import METAFOR_TOL
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 CASES = sorted(p.stem for p in (REFERENCE / "expected").glob("*.json"))

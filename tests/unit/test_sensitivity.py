@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from metareview.pooling import pool
 from metareview.sensitivity import COLUMNS, KEYS, TABLES, run_sensitivity
+from metareview.stats.pooling import pool
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "tests" / "reference"

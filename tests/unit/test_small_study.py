@@ -8,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from metareview.pooling import pool
-from metareview.small_study import (
+from metareview.stats.pooling import pool
+from metareview.stats.small_study import (
     egger_test,
     kendall_p_value,
     kendall_tau_b,

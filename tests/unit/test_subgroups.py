@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from metareview.pooling import pool
-from metareview.subgroups import level_key, pool_levels, test_subgroup_differences
+from metareview.stats.pooling import pool
+from metareview.stats.subgroups import level_key, pool_levels, test_subgroup_differences
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 

@@ -7,7 +7,8 @@ import os
 import re
 import sys
 
-from metareview.config import validate_config
+from metareview.config import load_config
+from metareview.io import unwritable_folders
 from metareview.jobs import source_digests, stale_figure_manifests
 from metareview.validation import InputError
 from metareview.validation_cache import validate_inputs
@@ -19,12 +20,15 @@ CODE = source_digests()
 # Every raw table is validated before any rule runs; tables unchanged since they last
 # validated (same size and mtime, config and code) are not read again.
 try:
-    _validated = validate_config(dict(config))
+    _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
     CONDITIONS = validate_inputs(".", config, CODE["core"])
 except InputError as error:
     sys.exit(str(error))
+_unwritable = unwritable_folders(".")
+if _unwritable:
+    sys.exit(_unwritable)
 
 CODE_CORE = CODE["core"]
 CODE_PLOTS = f"{CODE['core']}-{CODE['plots']}"

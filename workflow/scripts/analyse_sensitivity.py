@@ -5,14 +5,13 @@ import logging
 
 
 def main(smk) -> None:
-    import pandas as pd
-
+    from metareview.io import read_table
     from metareview.outputs import write_csv
     from metareview.sensitivity import run_sensitivity
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    studies = pd.read_csv(smk.input.studies)
+    effects = read_table(smk.input.effects)
+    studies = read_table(smk.input.studies)
     tables = run_sensitivity(
         effects,
         studies,

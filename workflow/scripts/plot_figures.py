@@ -6,18 +6,17 @@ from pathlib import Path
 
 
 def main(smk) -> None:
-    import pandas as pd
-
+    from metareview.io import read_table
     from metareview.jobs import write_figure_manifest
     from metareview.plots.build import analysis_figures
     from metareview.plots.export import save_svg
-    from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+    from metareview.report.context import SENSITIVITY_TABLES
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    pooled = pd.read_csv(smk.input.pooled)
-    studies = pd.read_csv(smk.input.studies)
-    sensitivity = {name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES}
+    effects = read_table(smk.input.effects)
+    pooled = read_table(smk.input.pooled)
+    studies = read_table(smk.input.studies)
+    sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.params.figures_dir)
     written = []
     for name, plot in analysis_figures(effects, pooled, studies, sensitivity):

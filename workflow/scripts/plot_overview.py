@@ -4,15 +4,14 @@ import logging
 
 
 def main(smk) -> None:
-    import pandas as pd
-
+    from metareview.io import read_table
     from metareview.plots.build import overview_figure
     from metareview.plots.export import save_svg
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input.effects)
-    pooled = pd.read_csv(smk.input.pooled)
-    studies = pd.read_csv(smk.input.studies)
+    effects = read_table(smk.input.effects)
+    pooled = read_table(smk.input.pooled)
+    studies = read_table(smk.input.studies)
     _, plot = overview_figure(effects, pooled, studies, smk.params.conditions)
     save_svg(plot, smk.output[0])
     logging.info("wrote %s", smk.output[0])

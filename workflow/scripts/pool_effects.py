@@ -4,13 +4,12 @@ import logging
 
 
 def main(smk) -> None:
-    import pandas as pd
-
     from metareview.analyses import pool_analyses
+    from metareview.io import read_table
     from metareview.outputs import write_csv
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    effects = pd.read_csv(smk.input[0])
+    effects = read_table(smk.input[0])
     pooled = pool_analyses(
         effects,
         tau2_method=smk.params.tau2_method,

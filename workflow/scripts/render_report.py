@@ -14,7 +14,9 @@ NOT_REPORTED = ("figures_dir", "code")
 
 
 def write_text(path: str, text: str) -> None:
-    Path(path).write_text(text, encoding="utf-8", newline="\n")
+    from metareview.outputs import write_atomic
+
+    write_atomic(path, text)
 
 
 def listed_figures(smk) -> set[str]:
@@ -27,10 +29,9 @@ def listed_figures(smk) -> set[str]:
 
 
 def main(smk) -> None:
-    import pandas as pd
-
+    from metareview.io import read_table
     from metareview.report import ReportInputs, build_context, render_html, render_markdown
-    from metareview.report.context import SENSITIVITY_TABLES, read_optional_csv
+    from metareview.report.context import SENSITIVITY_TABLES
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.params.figures_dir)
@@ -39,11 +40,11 @@ def main(smk) -> None:
         stale.unlink()
         logging.info("removed %s (no longer made by any analysis)", stale)
     inputs = ReportInputs(
-        effects=pd.read_csv(smk.input.effects),
-        pooled=pd.read_csv(smk.input.pooled),
-        studies=pd.read_csv(smk.input.studies),
-        reviews=read_optional_csv(smk.input.get("reviews")),
-        sensitivity={name: read_optional_csv(smk.input.get(name)) for name in SENSITIVITY_TABLES},
+        effects=read_table(smk.input.effects),
+        pooled=read_table(smk.input.pooled),
+        studies=read_table(smk.input.studies),
+        reviews=read_table(smk.input.get("reviews")),
+        sensitivity={name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES},
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
         params={k: v for k, v in smk.params.items() if k not in NOT_REPORTED},
         figures=figures,

@@ -3,15 +3,15 @@
 import json
 import logging
 
+from metareview.outputs import write_atomic
 from metareview.provenance import build_provenance
 
 
 def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     record = build_provenance(list(smk.input), dict(smk.params.config))
-    with open(smk.output[0], "w", encoding="utf-8", newline="\n") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
+    text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_atomic(smk.output[0], text)
 
 
 if __name__ == "__main__":

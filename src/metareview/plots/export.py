@@ -15,6 +15,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from plotnine import ggplot
 
+from metareview.outputs import write_atomic
 from metareview.plots.theme import DPI
 
 SVG_RC = {"svg.hashsalt": "metareview", "svg.fonttype": "path", "svg.image_inline": True}
@@ -36,6 +37,5 @@ def svg_bytes(p: ggplot) -> bytes:
 def save_svg(p: ggplot, path: str | Path) -> Path:
     """Write ``p`` as an SVG file (parent folders created) and return the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(svg_bytes(p))
+    write_atomic(path, svg_bytes(p))
     return path

@@ -5,34 +5,36 @@ from __future__ import annotations
 
 import re
 
+from metareview.tables import fit_name
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "_", str(text).lower()).strip("_") or "x"
 
 
 def forest_name(analysis_id: str) -> str:
-    return f"forest_{analysis_id}.svg"
+    return f"forest_{fit_name(analysis_id)}.svg"
 
 
 def funnel_name(analysis_id: str) -> str:
-    return f"funnel_{analysis_id}.svg"
+    return f"funnel_{fit_name(analysis_id)}.svg"
 
 
 def loo_name(analysis_id: str) -> str:
-    return f"loo_{analysis_id}.svg"
+    return f"loo_{fit_name(analysis_id)}.svg"
 
 
 def subgroup_name(analysis_id: str, subgroup: str) -> str:
-    return f"subgroup_{analysis_id}--{_slug(subgroup)}.svg"
+    return f"subgroup_{fit_name(analysis_id)}--{fit_name(_slug(subgroup), 60)}.svg"
 
 
 def bubble_name(analysis_id: str, moderator: str) -> str:
-    return f"bubble_{analysis_id}--{_slug(moderator)}.svg"
+    return f"bubble_{fit_name(analysis_id)}--{fit_name(_slug(moderator), 60)}.svg"
 
 
 def timecourse_name(condition: str, outcome: str, measure: str | None = None) -> str:
     suffix = f"--{_slug(measure)}" if measure else ""
-    return f"timecourse_{condition}--{outcome}{suffix}.svg"
+    return f"timecourse_{fit_name(f'{condition}--{outcome}{suffix}', 180)}.svg"
 
 
 def overview_name() -> str:

@@ -38,11 +38,15 @@ TAU2_NAMES = {
 
 
 def is_missing(value) -> bool:
-    """True for None, NaN, pandas NA and empty or whitespace-only strings."""
+    """True for None, NaN, pandas NA and empty or whitespace-only strings.
+
+    Text such as ``nan``, ``NA`` or ``None`` is a value (it may be an id or a label): tables
+    are read with :func:`metareview.io.read_table`, where only an empty cell is missing.
+    """
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip() == "" or value.strip().lower() in {"nan", "<na>", "none"}
+        return value.strip() == ""
     try:
         return bool(math.isnan(float(value)))
     except (TypeError, ValueError):

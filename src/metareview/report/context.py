@@ -834,13 +834,9 @@ def read_optional_csv(path: str | Path | None) -> pd.DataFrame:
     """A CSV as a DataFrame, or an empty frame when the path is missing or has no rows."""
     if not path:
         return pd.DataFrame()
-    path = Path(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    from metareview.io import read_table  # noqa: PLC0415  (io imports nothing from report)
+
+    return read_table(path)
 
 
 __all__ = [

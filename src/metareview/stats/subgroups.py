@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metareview.influence import estimate_columns
-from metareview.pooling import pool
+from metareview.stats.engine import make_batch
+from metareview.stats.options import FitOptions, resolve
+from metareview.stats.summaries import estimate_rows, summarize
 
 NAN = float("nan")
 
@@ -44,11 +45,8 @@ def pool_levels(
     yi,
     vi,
     groups,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
+    options: FitOptions | None = None,
+    **overrides,
 ) -> tuple[list[dict], int]:
     """Pool each level of ``groups`` separately.
 
@@ -58,8 +56,8 @@ def pool_levels(
         Effect sizes and sampling variances of one analysis.
     groups : array_like
         The level of each study; missing values (None/NaN/empty) form no level.
-    tau2_method, ci_method, level, convergence
-        As for :func:`metareview.pooling.pool`, which pools each level.
+    options : FitOptions
+        As for :func:`metareview.stats.pooling.pool`; every level is one row of a batch.
 
     Returns
     -------
@@ -73,18 +71,15 @@ def pool_levels(
     labels = pd.Series(list(groups), dtype=object)
     missing = labels.isna() | (labels.astype(str).str.strip() == "")
     keys = labels.where(missing, labels.map(level_key))
+    levels = sorted(keys[~missing].unique())
+    if not levels:
+        return [], int(missing.sum())
+    masks = np.array([(keys == key).to_numpy() & ~missing.to_numpy() for key in levels])
+    batch = make_batch(np.tile(yi, (len(levels), 1)), np.tile(vi, (len(levels), 1)), masks)
     rows = []
-    for key in sorted(keys[~missing].unique()):
-        mask = (keys == key).to_numpy() & ~missing.to_numpy()
-        fit = pool(
-            yi[mask],
-            vi[mask],
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
-            convergence=convergence,
-        )
-        columns = estimate_columns(fit)
+    for key, columns in zip(
+        levels, estimate_rows(summarize(batch, resolve(options, **overrides))), strict=True
+    ):
         columns.pop("q")  # not a column of subgroups.csv
         rows.append({"level": key, **columns})
     return rows, int(missing.sum())

@@ -7,9 +7,11 @@
 - :func:`cumulative` — ``metafor::cumul``: studies added one at a time in the given order;
 - :func:`without_high_risk` — the model refitted without studies at high risk of bias.
 
-Every refit uses :func:`metareview.pooling.pool` (or its building blocks) with the analysis'
-tau² method, CI method, level and ``convergence`` setting. Validated against metafor 3.8-1
-(REML and DL, z and Knapp–Hartung) on the reference fixtures in ``tests/unit/test_influence.py``.
+The k refits are one batch of the engine (:mod:`metareview.stats.summaries`): row i of a
+k × k layout masks out study i (leave-one-out, influence) or the studies after i (cumulative),
+so all refits run in one vectorized pass with the analysis' :class:`FitOptions`. Validated
+against metafor 3.8-1 (REML and DL, z and Knapp–Hartung) on the reference fixtures in
+``tests/unit/test_influence.py`` and ``tests/unit/test_engine_reference.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from metareview.pooling import pool, weighted_fit
-from metareview.tau2 import estimate_tau2, residual_q
+from metareview.stats.engine import Batch, make_batch, rows, weighted_fit
+from metareview.stats.options import FitOptions, resolve
+from metareview.stats.pooling import pool
+from metareview.stats.summaries import (
+    MAX_CELLS,
+    estimate_rows,
+    estimate_tau2,
+    summarize_chunked,
+)
 
 #: Leave-one-out and influence diagnostics need at least this many studies (each refit then
 #: still has two studies to estimate tau² from).
@@ -54,15 +63,7 @@ def estimate_columns(fit) -> dict:
     }
 
 
-def leave_one_out(
-    yi,
-    vi,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
-) -> list[dict]:
+def leave_one_out(yi, vi, options: FitOptions | None = None, **overrides) -> list[dict]:
     """Refit the random-effects model without each study in turn (k ≥ 3, else no rows).
 
     Returns
@@ -70,43 +71,46 @@ def leave_one_out(
     list of dict
         Row i omits study i: ``k, estimate, se, ci_low, ci_high, p_value, tau2, i2, q, note``.
     """
+    opts = resolve(options, **overrides)
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     if yi.size < MIN_STUDIES:
         return []
-    rows = []
-    for i in range(yi.size):
-        keep = np.arange(yi.size) != i
-        fit = pool(
-            yi[keep],
-            vi[keep],
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
-            convergence=convergence,
-        )
-        rows.append(estimate_columns(fit))
-    return rows
+    return estimate_rows(summarize_chunked(loo_batch(yi, vi), opts))
 
 
-def _intercept_fit(
-    yi, vi, tau2_method: str, ci_method: str, convergence: str
-) -> tuple[float, float, float, float]:
-    """(beta, vb, tau2, s2w) of an intercept-only model, vb scaled by s2w under Knapp–Hartung."""
-    X = np.ones((yi.size, 1))
-    tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence).tau2
-    fit = weighted_fit(yi, vi, X, tau2)
-    s2w = 1.0
-    if ci_method == "hksj":
-        rss = float(np.sum(fit.weights * (yi - fit.beta[0]) ** 2))
-        rounding = float(np.sum(fit.weights)) * (ROUNDING * float(np.max(np.abs(yi)))) ** 2
+def loo_batch(yi: np.ndarray, vi: np.ndarray) -> Batch:
+    """k rows, row i without study i."""
+    k = yi.size
+    return make_batch(np.tile(yi, (k, 1)), np.tile(vi, (k, 1)), 1.0 - np.eye(k))
+
+
+def _intercept_fits(batch: Batch, opts: FitOptions):
+    """(beta, vb, tau2, s2w) per row, vb scaled by the Knapp–Hartung factor s2w."""
+    tau2 = estimate_tau2(batch, opts).tau2
+    fit = weighted_fit(batch, tau2)
+    s2w = np.ones(tau2.size)
+    if opts.ci_method == "hksj":
+        rss = fit.q
+        biggest = np.max(np.abs(batch.y) * batch.m, axis=1)
+        rounding = fit.w.sum(axis=1) * (ROUNDING * biggest) ** 2
         # residuals at rounding level (identical effects): the factor is 0, not noise
-        s2w = rss / (yi.size - 1) if rss > rounding else 0.0
-    return float(fit.beta[0]), float(fit.se_z[0] ** 2) * s2w, tau2, s2w
+        s2w = np.where(rss > rounding, rss / (batch.k - 1), 0.0)
+    return fit.beta[:, 0], fit.cov[:, 0, 0] * s2w, tau2, s2w
 
 
-def influence_diagnostics(
-    yi, vi, *, tau2_method: str = "REML", ci_method: str = "hksj", convergence: str = "exact"
-) -> list[dict]:
+def _loo_fits(yi, vi, opts: FitOptions):
+    """_intercept_fits of every leave-one-out row, in chunks bounded by MAX_CELLS."""
+    batch = loo_batch(yi, vi)
+    step = max(1, MAX_CELLS // yi.size)
+    parts = [
+        (*_intercept_fits(rows(batch, slice(i, i + step)), opts),
+         weighted_fit(rows(batch, slice(i, i + step)), 0.0).q)
+        for i in range(0, yi.size, step)
+    ]  # fmt: skip
+    return [np.concatenate(column) for column in zip(*parts, strict=True)]
+
+
+def influence_diagnostics(yi, vi, options: FitOptions | None = None, **overrides) -> list[dict]:
     """Case-deletion diagnostics of the random-effects model, as ``influence.rma.uni``.
 
     With β̂, Var(β̂) the full fit and β̂₍ᵢ₎, tau²₍ᵢ₎, s²₍ᵢ₎ the fit without study i (s² the
@@ -126,85 +130,78 @@ def influence_diagnostics(
     list of dict
         One row per study (k ≥ 3, else no rows).
     """
+    opts = resolve(options, **overrides)
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
-    k, p = yi.size, 1
-    if k < MIN_STUDIES:
+    if yi.size < MIN_STUDIES:
         return []
-    beta, vb, tau2, _ = _intercept_fit(yi, vi, tau2_method, ci_method, convergence)
+    columns = influence_columns(yi, vi, opts)
+    return [{name: _cell(values[i]) for name, values in columns.items()} for i in range(yi.size)]
+
+
+def _cell(value):
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    return value if isinstance(value, str) else float(value)
+
+
+def influence_columns(yi: np.ndarray, vi: np.ndarray, opts: FitOptions) -> dict:
+    """The influence table as arrays (see :func:`influence_diagnostics`)."""
+    k, p = yi.size, 1
+    beta, vb, tau2, _ = (x[0] for x in _intercept_fits(make_batch(yi, vi), opts))
     w = 1.0 / (vi + tau2)
     hat = w / w.sum()
-    rows = []
-    for i in range(k):
-        keep = np.arange(k) != i
-        beta_i, vb_i, tau2_i, s2w_i = _intercept_fit(
-            yi[keep], vi[keep], tau2_method, ci_method, convergence
-        )
-        resid = yi[i] - beta_i
-        if abs(resid) < 100 * np.finfo(float).eps:  # as metafor
-            resid = 0.0
-        dfb = beta - beta_i
-        row = {"rstudent": NAN, "dffits": NAN, "cook_d": NAN, "cov_r": NAN, "dfbetas": NAN}
-        notes = []
-        if s2w_i > 0:
-            row["rstudent"] = resid / np.sqrt(vi[i] * s2w_i + vb_i + tau2_i * s2w_i)
-            row["dffits"] = dfb / np.sqrt(s2w_i * hat[i] * (tau2_i + vi[i]))
-            row["dfbetas"] = dfb / np.sqrt(s2w_i / np.sum(1.0 / (vi + tau2_i)))
-        else:
-            notes.append(
-                "Knapp-Hartung factor 0 without this study: rstudent, dffits, dfbetas undefined"
-            )
-        if vb > 0:
-            row["cook_d"], row["cov_r"] = dfb**2 / vb, vb_i / vb
-        else:
-            notes.append("Knapp-Hartung factor 0: cook_d, cov_r undefined")
-        influential = bool(
-            abs(row["dffits"]) > 3 * np.sqrt(p / (k - p))
-            or stats.chi2.cdf(row["cook_d"], p) > 0.5
-            or hat[i] > 3 * p / k
-            or abs(row["dfbetas"]) > 1
-        )  # NaN criteria count as not met, as metafor's NA
-        rows.append(
-            {name: float(value) for name, value in row.items()}
-            | {
-                "tau2_del": tau2_i,
-                "qe_del": max(0.0, residual_q(yi[keep], vi[keep], np.ones((k - 1, 1)), 0.0)),
-                "hat": float(hat[i]),
-                "weight": float(100 * hat[i]),
-                "influential": influential,
-                "note": "; ".join(notes),
-            }
-        )
-    return rows
+    beta_i, vb_i, tau2_i, s2w_i, qe_del = _loo_fits(yi, vi, opts)
+    resid = yi - beta_i
+    resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)  # as metafor
+    dfb = beta - beta_i
+    ok = s2w_i > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = (1.0 / (vi[None, :] + tau2_i[:, None])).sum(axis=1)
+        rstudent = np.where(ok, resid / np.sqrt(vi * s2w_i + vb_i + tau2_i * s2w_i), np.nan)
+        dffits = np.where(ok, dfb / np.sqrt(s2w_i * hat * (tau2_i + vi)), np.nan)
+        dfbetas = np.where(ok, dfb / np.sqrt(s2w_i / total), np.nan)
+        cook_d = dfb**2 / vb if vb > 0 else np.full(k, np.nan)
+        cov_r = vb_i / vb if vb > 0 else np.full(k, np.nan)
+    influential = (
+        (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
+        | (stats.chi2.cdf(cook_d, p) > 0.5)
+        | (hat > 3 * p / k)
+        | (np.abs(dfbetas) > 1)
+    )  # NaN criteria count as not met, as metafor's NA
+    note_i = "Knapp-Hartung factor 0 without this study: rstudent, dffits, dfbetas undefined"
+    note_all = "Knapp-Hartung factor 0: cook_d, cov_r undefined" if not vb > 0 else ""
+    notes = ["; ".join(filter(None, ["" if o else note_i, note_all])) for o in ok]
+    return {
+        "rstudent": rstudent,
+        "dffits": dffits,
+        "cook_d": cook_d,
+        "cov_r": cov_r,
+        "dfbetas": dfbetas,
+        "tau2_del": tau2_i,
+        "qe_del": np.maximum(0.0, qe_del),
+        "hat": hat,
+        "weight": 100 * hat,
+        "influential": influential,
+        "note": np.array(notes, dtype=object),
+    }
 
 
-def cumulative(
-    yi,
-    vi,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
-) -> list[dict]:
+def cumulative(yi, vi, options: FitOptions | None = None, **overrides) -> list[dict]:
     """Cumulative meta-analysis: row j pools the first j studies in the order given.
 
     The first row is the first study on its own (z-interval; tau² and I² left empty, noted),
     where metafor reports tau² = 0 and I² = 0.
     """
+    opts = resolve(options, **overrides)
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
-    return [
-        estimate_columns(
-            pool(
-                yi[:j],
-                vi[:j],
-                tau2_method=tau2_method,
-                ci_method=ci_method,
-                level=level,
-                convergence=convergence,
-            )
-        )
-        for j in range(1, yi.size + 1)
-    ]
+    k = yi.size
+    if k == 0:
+        return []
+    batch = make_batch(np.tile(yi, (k, 1)), np.tile(vi, (k, 1)), np.tri(k))
+    rows_ = estimate_rows(summarize_chunked(batch, opts))
+    if opts.ci_method == "hksj":  # one study: pool() reports a z interval
+        rows_[0] = estimate_columns(pool(yi[:1], vi[:1], opts))
+    return rows_
 
 
 def without_high_risk(
@@ -212,11 +209,8 @@ def without_high_risk(
     vi,
     risk_of_bias,
     ids=None,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
+    options: FitOptions | None = None,
+    **overrides,
 ) -> dict:
     """Re-pool without the studies whose risk of bias is ``high`` (case-insensitive).
 
@@ -245,14 +239,7 @@ def without_high_risk(
             ["estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q"], NAN
         )
         return counts | empty | {"note": "every study is at high risk of bias"}
-    fit = pool(
-        yi[~high],
-        vi[~high],
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=level,
-        convergence=convergence,
-    )
+    fit = pool(yi[~high], vi[~high], resolve(options, **overrides))
     row = counts | {k: v for k, v in estimate_columns(fit).items() if k != "k"}
     if counts["n_unknown"] == counts["k_before"]:
         reason = "risk of bias not reported for any study: nothing excluded"

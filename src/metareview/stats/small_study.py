@@ -23,9 +23,10 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import stats
 
-from metareview.influence import fit_note
-from metareview.pooling import pool, weighted_fit
-from metareview.tau2 import estimate_tau2
+from metareview.stats.influence import fit_note
+from metareview.stats.options import FitOptions, resolve
+from metareview.stats.pooling import pool, weighted_fit
+from metareview.stats.tau2 import estimate_tau2
 
 #: Fewer studies than this and the tests have too little power to rule out small-study effects
 #: (Cochrane Handbook §13.3.5.4); the row is still computed but flagged ``underpowered``.
@@ -204,13 +205,11 @@ def estimate_side(yi, vi, tau2_method: str, convergence: str = "exact") -> str:
 def trim_and_fill(
     yi,
     vi,
+    options: FitOptions | None = None,
     *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
     side: str | None = None,
     max_iter: int = 100,
-    convergence: str = "exact",
+    **overrides,
 ) -> TrimFillResult:
     """Trim-and-fill with the L0 estimator, exactly as ``metafor::trimfill.rma.uni``.
 
@@ -219,7 +218,7 @@ def trim_and_fill(
     k0 = round((4·S_r − k(k + 1)) / (2k − 1)), with S_r the sum of the positive signed ranks of
     the centred effects (ties ranked first-come). The k0 most extreme studies are then mirrored
     around the last intercept and the filled data are pooled with ``tau2_method``, ``ci_method``
-    and ``level``.
+    and ``level`` of ``options``.
 
     Notes
     -----
@@ -228,6 +227,8 @@ def trim_and_fill(
     ``trimfill(res, test=res$test)``. With k0 = 0 the result is the original model, as in
     metafor.
     """
+    opts = resolve(options, **overrides)
+    tau2_method, convergence = opts.tau2_method, opts.convergence
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     k = yi.size
     if k < MIN_STUDIES:
@@ -258,14 +259,7 @@ def trim_and_fill(
     # mirror the k0 largest (flipped) effects around the final intercept, in the original scale
     filled_yi = sign * (2 * beta - ys[k - k0 :])
     filled_vi = vs[k - k0 :]
-    fit = pool(
-        np.concatenate([yi, filled_yi]),
-        np.concatenate([vi, filled_vi]),
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=level,
-        convergence=convergence,
-    )
+    fit = pool(np.concatenate([yi, filled_yi]), np.concatenate([vi, filled_vi]), opts)
     return TrimFillResult(
         k0=k0,
         side=side,
@@ -285,11 +279,8 @@ def trim_and_fill(
 def small_study_tests(
     yi,
     vi,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
+    options: FitOptions | None = None,
+    **overrides,
 ) -> dict | None:
     """One row of ``results/small_study.csv`` for an analysis, or ``None`` when k < 3.
 
@@ -322,14 +313,7 @@ def small_study_tests(
         notes.append("all variances equal: trim-and-fill side undefined")
     else:
         try:
-            tf = trim_and_fill(
-                yi,
-                vi,
-                tau2_method=tau2_method,
-                ci_method=ci_method,
-                level=level,
-                convergence=convergence,
-            )
+            tf = trim_and_fill(yi, vi, resolve(options, **overrides))
         except RuntimeError as error:  # k0 oscillates
             notes.append(f"{error}: no trim-and-fill estimate")
         else:

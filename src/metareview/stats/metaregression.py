@@ -1,7 +1,7 @@
 """Mixed-effects meta-regression on one numeric moderator (intercept + slope).
 
-tau² comes from :func:`metareview.tau2.estimate_tau2` with the design matrix [1, x], the
-coefficients from :func:`metareview.pooling.weighted_fit`; the slope is tested with z or, for
+tau² comes from :func:`metareview.stats.tau2.estimate_tau2` with the design matrix [1, x], the
+coefficients from :func:`metareview.stats.pooling.weighted_fit`; the slope is tested with z or, for
 ``ci_method="hksj"``, the Knapp–Hartung SE and t(k − 2), as ``rma(yi, vi, mods=~x,
 test="knha")``. R² is metafor's pseudo-R²: max(0, 100·(tau²_RE − tau²_ME)/tau²_RE), with
 tau²_RE from the intercept-only model (same method, same studies), and 0 when tau²_RE = 0
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from metareview.pooling import wald_interval, weighted_fit
-from metareview.tau2 import estimate_tau2
+from metareview.stats.options import FitOptions, resolve
+from metareview.stats.pooling import wald_interval, weighted_fit
+from metareview.stats.tau2 import estimate_tau2
 
 #: A meta-regression needs at least this many studies (and two distinct moderator values).
 MIN_STUDIES = 3
@@ -32,16 +33,13 @@ def meta_regression(
     yi,
     vi,
     x,
-    *,
-    tau2_method: str = "REML",
-    ci_method: str = "hksj",
-    level: float = 0.95,
-    convergence: str = "exact",
+    options: FitOptions | None = None,
+    **overrides,
 ) -> dict | None:
     """Fit yi = β0 + β1·x + u_i + e_i, u_i ~ N(0, tau²), e_i ~ N(0, vi).
 
-    Studies with a missing (NaN) moderator are dropped first. ``convergence`` is passed to
-    :func:`metareview.tau2.estimate_tau2` (``"metafor"`` stops where metafor's defaults stop).
+    Studies with a missing (NaN) moderator are dropped first. ``options`` (or keyword
+    overrides of its fields) say how tau² is estimated and the slope tested.
 
     Returns
     -------
@@ -50,6 +48,8 @@ def meta_regression(
         slope_p, tau2, tau2_re, r2, note``; ``None`` when fewer than 3 studies with a
         moderator value remain or the moderator takes a single value.
     """
+    opts = resolve(options, **overrides)
+    tau2_method, convergence = opts.tau2_method, opts.convergence
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     x = np.asarray(x, dtype=float)
     keep = ~np.isnan(x)
@@ -60,11 +60,11 @@ def meta_regression(
     X = np.column_stack([np.ones(k), x])
     fit_tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence)
     fit = weighted_fit(yi, vi, X, fit_tau2.tau2)
-    if ci_method == "hksj":
+    if opts.ci_method == "hksj":
         se, df = fit.se_hksj, k - 2
     else:
         se, df = fit.se_z, None
-    low, high, p = wald_interval(float(fit.beta[1]), float(se[1]), level, df)
+    low, high, p = wald_interval(float(fit.beta[1]), float(se[1]), opts.level, df)
     tau2_re = estimate_tau2(yi, vi, np.ones((k, 1)), tau2_method, convergence).tau2
     note = "" if fit_tau2.converged else "tau2 did not converge"
     return {

@@ -1,0 +1,202 @@
+"""The eight tau² estimators of ``metafor::rma.uni``, for a whole :class:`Batch` at once.
+
+:func:`estimate` returns per-row tau², iteration counts and convergence flags. Closed forms
+(DL, HE, HS, SJ) take one pass; Fisher scoring (ML, REML, EB) and Paule–Mandel (PM; EB under
+``convergence="exact"``) iterate with a per-row mask of rows still moving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metareview.stats.engine import (
+    EXACT_XTOL,
+    MAX_ITER,
+    METAFOR_THRESHOLD,
+    METAFOR_TOL,
+    THRESHOLD,
+    Batch,
+    _traces,
+    weighted_fit,
+)
+from metareview.stats.options import FitOptions
+from metareview.stats.solvers import brentq
+
+
+@dataclass(frozen=True)
+class Tau2Batch:
+    """tau² of every row with the iterations it took (0 for closed forms)."""
+
+    tau2: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def estimate(batch: Batch, options: FitOptions) -> Tau2Batch:
+    """tau² by ``options.tau2_method`` for every row (rows need k > p)."""
+    method = options.tau2_method
+    if method in ("DL", "HE", "HS", "SJ"):
+        tau2 = np.maximum(0.0, CLOSED_FORMS[method](batch))
+        n = tau2.size
+        return Tau2Batch(tau2, np.zeros(n, dtype=int), np.ones(n, dtype=bool))
+    if options.convergence == "metafor":
+        if method == "PM":
+            return paule_mandel(batch, METAFOR_TOL, limit=metafor_tau2_max(batch))
+        return fisher_scoring(batch, method, METAFOR_THRESHOLD)
+    if method in ("PM", "EB"):
+        return paule_mandel(batch, EXACT_XTOL)
+    return fisher_scoring(batch, method, None)
+
+
+def dersimonian_laird(batch: Batch) -> np.ndarray:
+    fit = weighted_fit(batch, 0.0)
+    tr_p, _ = _traces(batch, fit)
+    return (fit.q - (batch.k - batch.p)) / tr_p
+
+
+def hedges(batch: Batch) -> np.ndarray:
+    """Hedges' (HE) estimator: OLS residual sum of squares minus tr(P_ols V), over k − p."""
+    ols = weighted_fit(Batch(batch.y, np.ones_like(batch.v), batch.m, batch.X), 0.0)
+    # weights m / (1 + 0) = m: ordinary least squares on the rows' studies
+    mv = batch.m * batch.v
+    hat_v = np.einsum(
+        "bij,bji->b", ols.cov, np.einsum("bki,bkj->bij", batch.X * mv[..., None], batch.X)
+    )
+    return (ols.q - (mv.sum(axis=1) - hat_v)) / (batch.k - batch.p)
+
+
+def hunter_schmidt(batch: Batch) -> np.ndarray:
+    return (weighted_fit(batch, 0.0).q - batch.k) / (batch.m / batch.v).sum(axis=1)
+
+
+def sidik_jonkman(batch: Batch) -> np.ndarray:
+    """SJ from metafor's start var(y)·(k − 1)/k (0 when every effect is equal)."""
+    k = batch.k
+    mean = (batch.m * batch.y).sum(axis=1) / k
+    start = (batch.m * (batch.y - mean[:, None]) ** 2).sum(axis=1) / k
+    q = weighted_fit(batch, start).q
+    return np.where(start == 0.0, 0.0, start * q / (k - batch.p))
+
+
+CLOSED_FORMS = {
+    "DL": dersimonian_laird,
+    "HE": hedges,
+    "HS": hunter_schmidt,
+    "SJ": sidik_jonkman,
+}
+
+
+def _fisher_step(batch: Batch, method: str, tau2: np.ndarray) -> np.ndarray:
+    fit = weighted_fit(batch, tau2)
+    w, k = fit.w, batch.k
+    py2 = ((w * fit.resid) ** 2).sum(axis=1)
+    if method == "REML":
+        tr_p, tr_p2 = _traces(batch, fit)
+        return (py2 - tr_p) / tr_p2
+    if method == "ML":
+        return (py2 - w.sum(axis=1)) / (w**2).sum(axis=1)
+    return (fit.q * k / (k - batch.p) - k) / w.sum(axis=1)  # EB (Morris)
+
+
+def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Batch:
+    """ML/REML/EB by Fisher scoring from the truncated Hedges estimate, as metafor.
+
+    ``threshold=None``: iterate until the change is ≤ 1e-12·max(1, tau²), truncating a
+    negative step at 0; with a threshold (metafor's 1e-5), halve a step that would make tau²
+    negative until it does not, and stop when the change is ≤ the threshold.
+    """
+    tau2 = np.maximum(0.0, hedges(batch))
+    n = tau2.size
+    iterations = np.zeros(n, dtype=int)
+    moving = np.ones(n, dtype=bool)
+    for _ in range(MAX_ITER):
+        idx = np.flatnonzero(moving)
+        if idx.size == 0:
+            break
+        sub = Batch(batch.y[idx], batch.v[idx], batch.m[idx], batch.X[idx])
+        old = tau2[idx]
+        adj = _fisher_step(sub, method, old)
+        if threshold is None:
+            new = np.maximum(0.0, old + adj)
+            limit = THRESHOLD * np.maximum(1.0, new)
+        else:
+            while np.any(old + adj < 0.0):
+                adj = np.where(old + adj < 0.0, adj / 2, adj)
+            new, limit = old + adj, threshold
+        tau2[idx] = new
+        iterations[idx] += 1
+        moving[idx[np.abs(new - old) <= limit]] = False
+    return Tau2Batch(tau2, iterations, ~moving)
+
+
+def metafor_tau2_max(batch: Batch) -> np.ndarray:
+    """metafor's default upper search limit for PM: max(100, 10·mad(y)²) per row."""
+    y = np.where(batch.m > 0, batch.y, np.nan)
+    med = np.nanmedian(y, axis=1)
+    mad = 1.4826 * np.nanmedian(np.abs(y - med[:, None]), axis=1)
+    return np.maximum(100.0, 10 * mad**2)
+
+
+def q_root(batch: Batch, target: np.ndarray, xtol: float, limit=None):
+    """Per row, the tau² ≥ 0 where Q(tau²) = target (Q decreases in tau²).
+
+    Rows with Q(0) ≤ target give 0. Without ``limit`` the bracket starts at
+    max(1, 10·var(y)) and is widened ×10 until it holds the root; with a ``limit`` a row whose
+    root lies beyond it gives the limit and ``capped``. Returns ``(root, iterations,
+    converged, capped)``.
+    """
+    n = batch.y.shape[0]
+    q0 = weighted_fit(batch, 0.0).q
+    root, iterations = np.zeros(n), np.zeros(n, dtype=int)
+    converged, capped = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(q0 > target)
+    if todo.size == 0:
+        return root, iterations, converged, capped
+    sub = Batch(batch.y[todo], batch.v[todo], batch.m[todo], batch.X[todo])
+    goal = np.broadcast_to(target, (n,))[todo]
+    upper, f_upper = _bracket(
+        sub, goal, None if limit is None else np.broadcast_to(limit, (n,))[todo]
+    )
+    beyond = f_upper > 0.0
+    capped[todo[beyond]] = True
+    root[todo[beyond]] = upper[beyond]
+    converged[todo[beyond]] = False
+    inside = ~beyond
+    if inside.any():
+        ok = np.flatnonzero(inside)
+        part = Batch(sub.y[ok], sub.v[ok], sub.m[ok], sub.X[ok])
+        r, it, conv = brentq(
+            lambda t: weighted_fit(part, t).q - goal[ok],
+            np.zeros(ok.size),
+            upper[ok],
+            q0[todo][ok] - goal[ok],
+            f_upper[ok],
+            xtol,
+        )
+        root[todo[ok]], iterations[todo[ok]], converged[todo[ok]] = r, it, conv
+    return root, iterations, converged, capped
+
+
+def _bracket(batch: Batch, goal: np.ndarray, limit):
+    """Upper end of the search interval and Q − goal there."""
+    if limit is not None:
+        upper = np.asarray(limit, dtype=float).copy()
+        return upper, weighted_fit(batch, upper).q - goal
+    k = batch.k
+    mean = (batch.m * batch.y).sum(axis=1) / k
+    var = (batch.m * (batch.y - mean[:, None]) ** 2).sum(axis=1) / k
+    upper = np.maximum(1.0, 10 * var)
+    f_upper = weighted_fit(batch, upper).q - goal
+    while np.any(f_upper > 0.0):
+        grow = f_upper > 0.0
+        upper = np.where(grow, upper * 10, upper)
+        f_upper = np.where(grow, weighted_fit(batch, upper).q - goal, f_upper)
+    return upper, f_upper
+
+
+def paule_mandel(batch: Batch, xtol: float, limit=None) -> Tau2Batch:
+    """Solve yᵀP(tau²)y = k − p per row (PM; EB has the same root)."""
+    root, iterations, converged, _ = q_root(batch, batch.k - batch.p, xtol, limit)
+    return Tau2Batch(root, iterations, converged)
