@@ -79,9 +79,7 @@ def test_other_changes_validate_everything(review, calls, change):
     if change == "studies":
         edit(review / "data/raw/studies.csv", "Synthetic A 2001", "Synthetic A. 2001")
     elif change == "new file":
-        shutil.copy(
-            review / "data/raw/outcomes/crps.csv", review / "data/raw/outcomes/crps2.csv"
-        )
+        shutil.copy(review / "data/raw/outcomes/crps.csv", review / "data/raw/outcomes/crps2.csv")
     elif change == "config":
         config = validate_config({"subgroups": ["comparator"]})
     else:
