@@ -19,7 +19,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$REPO/.venv/bin"
+BIN="${METAREVIEW_BIN:-$REPO/.venv/bin}"  # another venv: METAREVIEW_BIN=/path/to/venv/bin
 BASE="${SLURM_TEST_DIR:-/tmp/metareview-slurm}"
 CLUSTER=metareview
 HOST="$(hostname -s)"
