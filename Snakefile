@@ -16,7 +16,10 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/repeated.smk"
+include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reference.smk"
 
 
 rule all:
@@ -26,5 +29,11 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.gather_sensitivity.output,
+        rules.analyse_repeated.output,
+        rules.assess_certainty.output,
         "results/report.html",
         "results/report.md",
+        branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),

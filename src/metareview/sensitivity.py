@@ -101,6 +101,7 @@ def run_sensitivity(
     subgroups: list[str] | tuple[str, ...] = (),
     moderators: list[str] | tuple[str, ...] = (),
     convergence: str = "exact",
+    risk_of_bias: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run every sensitivity and small-study analysis for every analysis in ``effects``.
 
@@ -116,6 +117,10 @@ def run_sensitivity(
         As for ``results/pooled.csv``; every refit uses them.
     subgroups, moderators : list of str
         ``studies.csv`` columns for subgroup analyses and one-moderator meta-regressions.
+    risk_of_bias : DataFrame, optional
+        The validated ``data/raw/risk_of_bias.csv``; when given, the RoB sensitivity analysis
+        uses each study's overall judgement for the analysis' outcome (an outcome row wins
+        over the study's blank-outcome row) instead of ``studies.csv``'s ``risk_of_bias``.
 
     Returns
     -------
@@ -163,12 +168,22 @@ def run_sensitivity(
                 )
 
         _study_rows(rows, keys, group, opts)
-        if "risk_of_bias" in lookup.columns:
-            rob = info["risk_of_bias"].tolist()
+        if risk_of_bias is not None or "risk_of_bias" in lookup.columns:
+            rob = _overall_judgements(risk_of_bias, info, group, keys["outcome"])
             row = influence.without_high_risk(yi, vi, rob, group["study_id"].tolist(), opts)
             rows["rob_sensitivity"].append(keys | row)
 
     return {name: _frame(rows[name], COLUMNS[name]) for name in TABLES}
+
+
+def _overall_judgements(table, info: pd.DataFrame, group: pd.DataFrame, outcome) -> list:
+    """Overall RoB per study of the analysis (None = not assessed)."""
+    if table is None:
+        return info["risk_of_bias"].tolist()
+    from metareview.certainty.risk_of_bias import NOT_ASSESSED, overall_lookup, tidy
+
+    found = overall_lookup(tidy(table), group["study_id"].astype(str), str(outcome))
+    return [None if j == NOT_ASSESSED else j for j in found]
 
 
 def _ordered(group: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:

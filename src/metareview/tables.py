@@ -85,6 +85,9 @@ POOLED_COLUMNS = [
     "tau2_iterations",
     "analysis_id",
     "note",
+    "model",
+    "pooling_method",
+    "source_analysis",
 ]
 
 RATIO_MEASURES = frozenset({"RR", "OR", "HR", "ROM"})

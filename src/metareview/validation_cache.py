@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 RECORD = Path(".snakemake") / "metareview" / "validated.json"
@@ -45,11 +46,20 @@ def _available(stats: dict) -> list[str]:
     )
 
 
-def validate_inputs(root: str | Path, config: dict, code: str) -> list[str]:
+def validate_inputs(
+    root: str | Path,
+    config: dict,
+    code: str,
+    cross_checks: Callable | None = None,
+    partial: bool = True,
+) -> list[str]:
     """Validate the raw inputs under ``root`` (incrementally) and return the conditions.
 
     ``config`` is the validated config (defaults filled); ``code`` a digest of the package
-    code (:func:`metareview.jobs.source_digests`). Returns the sorted condition slugs.
+    code (:func:`metareview.jobs.source_digests`). ``cross_checks(raw)`` (checks between
+    tables, e.g. ``analyses.csv`` against the outcomes) runs whenever everything is
+    validated; with ``partial=False`` (such checks need every table) an edited outcome table
+    validates everything. Returns the sorted condition slugs.
     """
     root = Path(root)
     record_file = root / RECORD
@@ -66,22 +76,26 @@ def validate_inputs(root: str | Path, config: dict, code: str) -> list[str]:
         changed = sorted(p for p in stats if old[p] != stats[p])
         if not changed:
             return sorted(record["conditions"])
-        if set(changed) <= outcome:
+        if partial and set(changed) <= outcome:
             conditions = [Path(p).stem for p in changed]
             _validate(root, config, conditions)
             _save(record_file, key, stats, record["conditions"])
             return sorted(record["conditions"])
-    conditions = _validate(root, config, wanted or None)
+    conditions = _validate(root, config, wanted or None, cross_checks)
     _save(record_file, key, stats, conditions)
     return conditions
 
 
-def _validate(root: Path, config: dict, conditions: list[str] | None) -> list[str]:
+def _validate(
+    root: Path, config: dict, conditions: list[str] | None, cross_checks: Callable | None = None
+) -> list[str]:
     from metareview.config import check_config_columns
     from metareview.io import load_inputs
 
     raw = load_inputs(root, conditions)
     check_config_columns(config, raw.studies)
+    if cross_checks is not None:
+        cross_checks(raw)
     return sorted(str(c) for c in raw.outcomes["condition"].unique())
 
 

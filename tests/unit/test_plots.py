@@ -21,8 +21,9 @@ from metareview.plots import (
     timecourse_plot,
 )
 from metareview.plots.export import svg_bytes
-from metareview.plots.format import ketamine_favoured_above
+from metareview.plots.format import experimental_favoured_above
 from metareview.plots.layout import ELLIPSIS
+from metareview.review_labels import use_labels
 from metareview.stats.pooling import pool
 from metareview.tables import EFFECT_SIZE_COLUMNS
 
@@ -168,7 +169,7 @@ class TestForest:
         assert np.allclose(np.polyval(slope, np.log(ticks["v"])), ticks["x"])
 
     @pytest.mark.parametrize(
-        ("measure", "higher_is_better", "ketamine_side"),
+        ("measure", "higher_is_better", "exp_side"),
         [
             ("MD", False, "left"),
             ("SMD", True, "left"),
@@ -177,16 +178,18 @@ class TestForest:
             ("OR", True, "right"),
         ],
     )
-    def test_favours_labels_on_the_right_sides(self, measure, higher_is_better, ketamine_side):
+    def test_favours_labels_on_the_right_sides(self, measure, higher_is_better, exp_side):
         effects, pooled = synthetic_analysis(4, measure, seed=7, higher_is_better=higher_is_better)
-        p = forest_plot(effects, pooled)
+        labels = {"intervention": "drug X", "favours_labels": {"control": "Favours placebo"}}
+        with use_labels(labels):
+            p = forest_plot(effects, pooled)
         null_x = text_x(p, "1" if measure in ("RR", "OR") else "0")
-        ket, ctl = text_x(p, "Favours ketamine"), text_x(p, "Favours control")
-        if ketamine_side == "left":
+        ket, ctl = text_x(p, "Favours drug X"), text_x(p, "Favours placebo")
+        if exp_side == "left":
             assert ket < null_x < ctl
         else:
             assert ctl < null_x < ket
-        assert ketamine_favoured_above(measure, higher_is_better) == (ketamine_side == "right")
+        assert experimental_favoured_above(measure, higher_is_better) == (exp_side == "right")
 
     def test_excluded_rows_are_listed_as_not_estimable(self):
         effects, pooled = synthetic_analysis(3, "RR", seed=8, higher_is_better=True)

@@ -7,7 +7,9 @@ import os
 import re
 import sys
 
-from metareview.config import load_config
+from metareview.analysis_settings import check_analyses_against, read_analyses
+from metareview.certainty.inputs import check_certainty_inputs
+from metareview.config import check_config_columns, load_config
 from metareview.io import unwritable_folders
 from metareview.jobs import source_digests, stale_figure_manifests
 from metareview.validation import InputError
@@ -23,7 +25,20 @@ try:
     _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
-    CONDITIONS = validate_inputs(".", config, CODE["core"])
+    ANALYSES = read_analyses(".")
+
+    def _cross_file_checks(raw):
+        """Checks between tables, run whenever the tables are validated in full."""
+        check_analyses_against(ANALYSES, raw.outcomes)
+        check_certainty_inputs(".", raw.studies)
+
+    CONDITIONS = validate_inputs(
+        ".",
+        config,
+        CODE["core"],
+        cross_checks=_cross_file_checks,
+        partial=ANALYSES is None or len(ANALYSES) == 0,
+    )
 except InputError as error:
     sys.exit(str(error))
 _unwritable = unwritable_folders(".")
@@ -78,11 +93,22 @@ def raw_outcome_files(wildcards=None):
     return per_condition("data/raw/outcomes/{condition}.csv")
 
 
+CERTAINTY_INPUTS = [
+    "data/raw/risk_of_bias.csv",
+    "data/raw/prisma.yaml",
+    "data/raw/analyses.csv",
+]
+
+
 def raw_input_files(wildcards=None):
     """Every raw input and the config, for provenance checksums."""
     files = ["data/raw/studies.csv", *raw_outcome_files()]
-    if Path("data/raw/reviews.csv").exists():
-        files.append("data/raw/reviews.csv")
+    optional_inputs = CERTAINTY_INPUTS + [
+        f"data/raw/{name}" for name in ("reviews.csv", "reference_results.csv")
+    ]
+    for optional in optional_inputs:
+        if Path(optional).exists():
+            files.append(optional)
     if Path("config.yaml").exists():
         files.append("config.yaml")
     return files

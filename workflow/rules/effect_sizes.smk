@@ -5,6 +5,7 @@ rule effect_sizes_condition:
     input:
         studies="data/raw/studies.csv",
         outcomes="data/raw/outcomes/{condition}.csv",
+        analyses=branch(exists("data/raw/analyses.csv"), then="data/raw/analyses.csv"),
     output:
         CONDITION_EFFECTS,
     log:
@@ -20,6 +21,7 @@ rule effect_sizes_condition:
         harmonize_scale_to=config["harmonize_scale_to"],
         crossover_correlation=config["crossover_correlation"],
         level=config["level"],
+        conventions=config["conventions"],
         code=CODE_CORE,
     script:
         "../scripts/compute_effect_sizes.py"

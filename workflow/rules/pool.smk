@@ -3,7 +3,8 @@
 
 rule pool_condition:
     input:
-        CONDITION_EFFECTS,
+        effects=CONDITION_EFFECTS,
+        analyses=branch(exists("data/raw/analyses.csv"), then="data/raw/analyses.csv"),
     output:
         CONDITION_POOLED,
     log:
@@ -18,6 +19,7 @@ rule pool_condition:
         ci_method=config["ci_method"],
         level=config["level"],
         convergence=config["convergence"],
+        conventions=config["conventions"],
         code=CODE_CORE,
     script:
         "../scripts/pool_effects.py"

@@ -8,6 +8,10 @@ rule plot_condition:
         effects=CONDITION_EFFECTS,
         pooled=CONDITION_POOLED,
         studies="data/raw/studies.csv",
+        # Whole-review tables (rules analyse_repeated, assess_certainty); the job uses its
+        # condition's rows, but Snakemake reruns it whenever these files are rewritten.
+        multilevel_timecourse="results/multilevel_timecourse.csv",
+        risk_of_bias="results/risk_of_bias.csv",
     output:
         # The SVGs go to results/figures/; this manifest lists them (see metareview.jobs).
         FIGURE_MANIFEST,
@@ -20,6 +24,7 @@ rule plot_condition:
         runtime=30,
     params:
         figures_dir="results/figures",
+        review=config["review"],
         code=CODE_PLOTS,
     script:
         "../scripts/plot_figures.py"
@@ -45,6 +50,7 @@ rule plot_overview:
         runtime=10,
     params:
         conditions=config["conditions"],
+        review=config["review"],
         code=CODE_PLOTS,
     script:
         "../scripts/plot_overview.py"
@@ -57,9 +63,19 @@ rule render_report:
         pooled="results/pooled.csv",
         studies="data/raw/studies.csv",
         reviews=branch(exists("data/raw/reviews.csv"), then="data/raw/reviews.csv"),
+        multilevel="results/multilevel.csv",
+        multilevel_timecourse="results/multilevel_timecourse.csv",
+        rare_events="results/rare_events.csv",
         provenance="results/provenance.json",
         overview="results/figures/overview.svg",
         figure_manifests=per_condition(FIGURE_MANIFEST),
+        reference_comparison=branch(
+            exists("data/raw/reference_results.csv"),
+            then="results/reference_comparison.csv",
+        ),
+        summary_of_findings="results/summary_of_findings.csv",
+        risk_of_bias="results/risk_of_bias.csv",
+        certainty_figures="results/certainty_figures",
     output:
         html=report(
             "results/report.html",
@@ -84,6 +100,7 @@ rule render_report:
         crossover_correlation=config["crossover_correlation"],
         subgroups=config["subgroups"],
         moderators=config["moderators"],
+        review=config["review"],
         figures_dir=lambda wildcards, input: os.path.dirname(input.overview),
         code=CODE_REPORT,
     script:

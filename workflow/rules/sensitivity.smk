@@ -5,6 +5,9 @@ rule sensitivity_condition:
     input:
         effects=CONDITION_EFFECTS,
         studies="data/raw/studies.csv",
+        rob=branch(
+            exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
+        ),
     output:
         **sensitivity_outputs(CONDITION_RESULTS),
     log:

@@ -5,6 +5,7 @@ import logging
 
 
 def main(smk) -> None:
+    from metareview.certainty.risk_of_bias import load_risk_of_bias
     from metareview.io import read_table
     from metareview.outputs import write_csv
     from metareview.sensitivity import run_sensitivity
@@ -21,6 +22,7 @@ def main(smk) -> None:
         subgroups=list(smk.params.subgroups or []),
         moderators=list(smk.params.moderators or []),
         convergence=smk.params.convergence,
+        risk_of_bias=load_risk_of_bias(".", studies["study_id"].astype(str)),
     )
     outputs = set(smk.output.keys())  # Snakemake's Namedlist: `in` alone tests the paths
     for name, table in tables.items():

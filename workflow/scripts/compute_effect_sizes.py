@@ -4,7 +4,9 @@ import logging
 
 
 def main(smk) -> None:
-    from metareview.effect_sizes import EffectOptions, compute_effect_sizes
+    from metareview.analysis_settings import compute_effects_with_settings, read_analyses
+    from metareview.conventions import apply_conventions
+    from metareview.effect_sizes import EffectOptions
     from metareview.io import load_inputs
     from metareview.outputs import write_csv
 
@@ -17,7 +19,8 @@ def main(smk) -> None:
         crossover_correlation=smk.params.crossover_correlation,
         level=smk.params.level,
     )
-    effects = compute_effect_sizes(raw.outcomes, raw.studies, options)
+    effects = compute_effects_with_settings(raw.outcomes, raw.studies, options, read_analyses("."))
+    effects = apply_conventions(effects, smk.params.conventions, smk.params.level)
     logging.info("%d rows, %d included", len(effects), int(effects["included"].sum()))
     write_csv(effects, smk.output[0])
 

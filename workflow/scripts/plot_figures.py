@@ -10,7 +10,10 @@ def main(smk) -> None:
     from metareview.jobs import write_figure_manifest
     from metareview.plots.build import analysis_figures
     from metareview.plots.export import save_svg
+    from metareview.plots.multilevel_course import multilevel_figures
     from metareview.report.context import SENSITIVITY_TABLES
+    from metareview.review_labels import use_labels
+    from metareview.tables import rows_for
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
@@ -18,10 +21,15 @@ def main(smk) -> None:
     studies = read_table(smk.input.studies)
     sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.params.figures_dir)
+    condition = {"condition": smk.wildcards.condition}
+    rob = rows_for(read_table(smk.input.risk_of_bias), condition)
+    course = rows_for(read_table(smk.input.multilevel_timecourse), condition)
     written = []
-    for name, plot in analysis_figures(effects, pooled, studies, sensitivity):
-        written.append(save_svg(plot, out / name))
-        logging.info("wrote %s", out / name)
+    with use_labels(smk.params.get("review")):
+        plots = analysis_figures(effects, pooled, studies, sensitivity, rob)
+        for name, plot in [*plots, *multilevel_figures(effects, course)]:
+            written.append(save_svg(plot, out / name))
+            logging.info("wrote %s", out / name)
     write_figure_manifest(smk.output[0], written)
 
 

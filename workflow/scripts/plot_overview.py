@@ -7,13 +7,15 @@ def main(smk) -> None:
     from metareview.io import read_table
     from metareview.plots.build import overview_figure
     from metareview.plots.export import save_svg
+    from metareview.review_labels import use_labels
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
-    _, plot = overview_figure(effects, pooled, studies, smk.params.conditions)
-    save_svg(plot, smk.output[0])
+    with use_labels(smk.params.get("review")):
+        _, plot = overview_figure(effects, pooled, studies, smk.params.conditions)
+        save_svg(plot, smk.output[0])
     logging.info("wrote %s", smk.output[0])
 
 

@@ -29,9 +29,14 @@ def listed_figures(smk) -> set[str]:
 
 
 def main(smk) -> None:
+    from metareview.certainty.prisma import load_prisma
     from metareview.io import read_table
     from metareview.report import ReportInputs, build_context, render_html, render_markdown
+    from metareview.report.certainty import add_certainty
     from metareview.report.context import SENSITIVITY_TABLES
+    from metareview.report.reference_comparison import agreement_section
+    from metareview.report.repeated import REPEATED_TABLES
+    from metareview.review_labels import use_labels
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.params.figures_dir)
@@ -44,12 +49,28 @@ def main(smk) -> None:
         pooled=read_table(smk.input.pooled),
         studies=read_table(smk.input.studies),
         reviews=read_table(smk.input.get("reviews")),
-        sensitivity={name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES},
+        sensitivity={
+            name: read_table(smk.input.get(name))
+            for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
+        },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
         params={k: v for k, v in smk.params.items() if k not in NOT_REPORTED},
         figures=figures,
     )
-    context = build_context(inputs)
+    with use_labels(smk.params.get("review")):
+        context = build_context(inputs)
+        if smk.input.get("summary_of_findings"):
+            add_certainty(
+                context,
+                read_table(smk.input.summary_of_findings),
+                read_table(smk.input.risk_of_bias),
+                load_prisma(".", len(inputs.studies)),
+                smk.input.certainty_figures,
+                has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+            )
+    context["revman_agreement"] = agreement_section(
+        read_table(smk.input.get("reference_comparison"))
+    )
     write_text(smk.output.html, render_html(context, figures_dir))
     write_text(smk.output.md, render_markdown(context))
     logging.info("report with %d conditions", len(context["conditions"]))

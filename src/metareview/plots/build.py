@@ -54,6 +54,21 @@ def outcome_label_map(effects: pd.DataFrame) -> dict:
     return labels
 
 
+def with_rob(rows: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
+    """The analysis' effect rows with ``rob_d1 … rob_overall`` from its RoB rows (if any)."""
+    domains = ["d1", "d2", "d3", "d4", "d5", "overall"]
+    if judged.empty or rows.empty or not set(domains) <= set(judged.columns):
+        return rows
+    extra = judged[["study_id", *domains]].drop_duplicates("study_id")
+    extra = extra.rename(columns={d: f"rob_{d}" for d in domains})
+    extra["study_id"] = extra["study_id"].astype(str)
+    out = rows.assign(study_id=rows["study_id"].astype(str)).merge(
+        extra, on="study_id", how="left"
+    )
+    out.index = rows.index
+    return out
+
+
 def review_conditions(
     pooled: pd.DataFrame, effects: pd.DataFrame, studies: pd.DataFrame, configured=None
 ) -> list[str]:
@@ -83,14 +98,16 @@ def figures(
     studies: pd.DataFrame | None = None,
     sensitivity: dict[str, pd.DataFrame] | None = None,
     conditions: list[str] | None = None,
+    risk_of_bias: pd.DataFrame | None = None,
 ) -> Iterator[tuple[str, ggplot]]:
     """Yield (file name, plot) for every figure of the review, in a fixed order.
 
     The overview first, then :func:`analysis_figures` (which the workflow runs one condition
-    at a time).
+    at a time). ``risk_of_bias`` (``results/risk_of_bias.csv``) adds RevMan's risk-of-bias dots
+    to the forest plots of analyses where any study has a judgement.
     """
     yield overview_figure(effects, pooled, studies, conditions)
-    yield from analysis_figures(effects, pooled, studies, sensitivity)
+    yield from analysis_figures(effects, pooled, studies, sensitivity, risk_of_bias)
 
 
 def overview_figure(
@@ -126,6 +143,7 @@ def analysis_figures(
     pooled: pd.DataFrame,
     studies: pd.DataFrame | None = None,
     sensitivity: dict[str, pd.DataFrame] | None = None,
+    risk_of_bias: pd.DataFrame | None = None,
 ) -> Iterator[tuple[str, ggplot]]:
     """Yield (file name, plot) for the figures of every analysis in ``pooled`` and the time
     courses of its outcomes; each figure depends on its own condition's rows only."""
@@ -139,7 +157,7 @@ def analysis_figures(
         p = prow.to_dict()
         key = {k: p[k] for k in KEYS}
         aid = str(p["analysis_id"])
-        rows = rows_for(effects, key)
+        rows = with_rob(rows_for(effects, key), rows_for(risk_of_bias, key))
         title = _title(rows, p)
         yield forest_name(aid), forest_plot(rows, p, title=title)
         inc = rows[rows["included"].map(as_bool)] if "included" in rows else rows

@@ -18,13 +18,13 @@ from metareview.plots.format import (
     MEASURE_NAMES,
     MINUS,
     as_bool,
+    experimental_favoured_above,
     fmt_effect,
     fmt_int,
     fmt_num,
     fmt_p,
     humanize,
     is_missing,
-    ketamine_favoured_above,
 )
 from metareview.plots.layout import (
     BODY_Y,
@@ -35,10 +35,9 @@ from metareview.plots.layout import (
     text_width_in,
 )
 from metareview.plots.theme import MUTED
+from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES
 
-EXPERIMENTAL = "Ketamine"
-CONTROL = "Control"
 LABEL_MAX_IN = 2.3
 GAP_ROWS = 0.5  # space between the last study and the total row
 NOTE_ROWS = 1.0
@@ -152,8 +151,8 @@ def overall_text(pooled) -> str:
 
 def favours_labels(measure: str, higher_is_better) -> tuple[str, str]:
     """(left, right) labels under the axis."""
-    ket, ctl = f"Favours {EXPERIMENTAL.lower()}", f"Favours {CONTROL.lower()}"
-    return (ctl, ket) if ketamine_favoured_above(measure, higher_is_better) else (ket, ctl)
+    ket, ctl = current_labels().favours
+    return (ctl, ket) if experimental_favoured_above(measure, higher_is_better) else (ket, ctl)
 
 
 def default_title(pooled) -> str:
@@ -173,8 +172,8 @@ def forest_plot(
     pooled_row,
     *,
     title: str | None = None,
-    experimental: str = EXPERIMENTAL,
-    control: str = CONTROL,
+    experimental: str | None = None,
+    control: str | None = None,
 ) -> ggplot:
     """Forest plot of one analysis.
 
@@ -218,7 +217,9 @@ def forest_plot(
     model = f"IV, Random, {level_pct}% CI"
 
     columns = [Column("label", "Study", max_in=LABEL_MAX_IN)]
-    exp_g, ctl_g = experimental, control
+    labels = current_labels()
+    exp_g = experimental or labels.experimental_heading
+    ctl_g = control or labels.control_heading
     if binary:
         columns += [
             Column("exp_events", "Events", "right", exp_g),
@@ -236,6 +237,8 @@ def forest_plot(
             Column("ctl_n", "Total", "right", ctl_g),
         ]
     columns += [Column("weight", "Weight", "right"), Column("effect", model, "left", name)]
+    rob_cols = rob_columns(df)
+    columns += [Column(f"rob_{d}", ROB_HEADERS[d], "left", "Risk of bias") for d in rob_cols]
 
     # -- text cells ---------------------------------------------------------------------------
     cc = df.get("continuity_correction", pd.Series(False, index=df.index)).map(as_bool)
@@ -348,6 +351,8 @@ def forest_plot(
         notes.append(
             "‡ crossover trial analysed as if parallel groups (within-person correlation ignored)"
         )
+    if rob_cols:
+        notes += list(ROB_NOTE)
     fits_beside = max(text_width_in(n) for n in notes) <= tp.plot_x0 - MARGIN_IN - 0.3
     first = y_axis + 0.6 if fits_beside else y_axis + AXIS_BLOCK_ROWS
     for i, note in enumerate(notes):
@@ -357,4 +362,61 @@ def forest_plot(
         bottom = first + len(notes) * NOTE_ROWS + 0.3
 
     data = df.assign(row=df["row"])
-    return tp.build(data, bottom)
+    p = tp.build(data, bottom)
+    if rob_cols:
+        p = add_rob_dots(p, tp, df, rob_cols)
+    return p
+
+
+#: Column headers of the RevMan-style risk-of-bias dots (RoB 2 domains and overall).
+ROB_HEADERS = {"d1": "D1", "d2": "D2", "d3": "D3", "d4": "D4", "d5": "D5", "overall": "O"}
+ROB_NOTE = (
+    "Risk of bias (RoB 2): D1 randomization, D2 deviations from intended interventions, "
+    "D3 missing outcome data,",
+    "D4 outcome measurement, D5 selection of the reported result, O overall; "
+    "+ low, ! some concerns, − high, ? not assessed",
+)
+
+
+def rob_columns(df: pd.DataFrame) -> list[str]:
+    """The RoB domains to show: all six when any study has a judgement (``rob_<domain>``)."""
+    cols = [d for d in ROB_HEADERS if f"rob_{d}" in df]
+    if len(cols) != len(ROB_HEADERS):
+        return []
+    values = df[[f"rob_{d}" for d in cols]].fillna("not_assessed").astype(str)
+    return cols if (values != "not_assessed").to_numpy().any() else []
+
+
+def add_rob_dots(p: ggplot, tp: TablePlot, df: pd.DataFrame, cols: list[str]) -> ggplot:
+    """One coloured dot with its symbol per study × domain, centred in the domain columns."""
+    from plotnine import aes, geom_point, geom_text
+
+    from metareview.plots.rob import COLOURS, SYMBOLS
+
+    dots = []
+    for _, st in df.iterrows():
+        for d in cols:
+            value = st.get(f"rob_{d}")
+            judgement = "not_assessed" if is_missing(value) else str(value)
+            key = f"rob_{d}"
+            dots.append(
+                {
+                    "x": tp.x_left[key] + tp.widths[key] / 2,
+                    "y": -(BODY_Y + st["row"]),
+                    "judgement": judgement,
+                    "symbol": SYMBOLS.get(judgement, "?"),
+                }
+            )
+    dots = pd.DataFrame(dots)
+    for judgement, part in dots.groupby("judgement", sort=True):
+        p += geom_point(
+            aes("x", "y"),
+            data=part,
+            fill=COLOURS.get(str(judgement), COLOURS["not_assessed"]),
+            color="#4d4d4d",
+            shape="o",
+            size=3.6,
+            stroke=0.25,
+        )
+    p += geom_text(aes("x", "y", label="symbol"), data=dots, size=6, color="#1a1a1a")
+    return p

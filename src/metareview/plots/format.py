@@ -70,13 +70,13 @@ def to_natural(value: float, measure: str) -> float:
     return math.exp(float(value)) if is_ratio(measure) else float(value)
 
 
-def ketamine_favoured_above(measure: str, higher_is_better) -> bool:
-    """Whether effects above the null favour ketamine.
+def experimental_favoured_above(measure: str, higher_is_better) -> bool:
+    """Whether effects above the null favour the experimental arm.
 
     Continuous measures (MD, SMD, ROM) are sign-aligned by the data contract: a negative effect
     (ROM < 1) favours the experimental arm whatever the outcome. For binary and generic ratio
-    or difference measures the effect is never flipped: ketamine is favoured above the null
-    when the event is good (``higher_is_better``, e.g. responders), below it otherwise.
+    or difference measures the effect is never flipped: the experimental arm is favoured above
+    the null when the event is good (``higher_is_better``, e.g. responders), below it otherwise.
     """
     if str(measure) in CONTINUOUS_MEASURES:
         return False

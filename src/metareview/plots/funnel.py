@@ -152,6 +152,9 @@ def funnel_plot(
         breaks = [
             b for b in (0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100) if limits[0] <= b <= limits[1]
         ]
+        if len(breaks) < 2:  # a narrow axis: finer ticks (one major break crashes mizani)
+            fine = (0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 2)
+            breaks = [b for b in fine if limits[0] <= b <= limits[1]]
         p += scale_x_log10(
             limits=limits,
             breaks=breaks,

@@ -16,13 +16,14 @@ from metareview.plots.forest import favours_labels
 from metareview.plots.format import (
     MEASURE_NAMES,
     MINUS,
+    experimental_favoured_above,
     fmt_effect,
     fmt_weeks,
     humanize,
-    ketamine_favoured_above,
 )
 from metareview.plots.layout import BODY_Y, Column, TablePlot, choose_axis
 from metareview.plots.theme import MUTED, NO_DATA
+from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES
 
 MAIN_OUTCOME = "pain_intensity"
@@ -83,7 +84,7 @@ def overview_plot(
     *,
     reasons: dict[str, str] | None = None,
     outcome_labels: dict[str, str] | None = None,
-    title: str = "Ketamine for chronic pain: main analysis per condition",
+    title: str | None = None,
 ) -> ggplot:
     """Summary per condition (diamond for k ≥ 2, square for a single study) and "no data".
 
@@ -106,7 +107,7 @@ def overview_plot(
 
     main = main.assign(
         _above=[
-            ketamine_favoured_above(m, h)
+            experimental_favoured_above(m, h)
             for m, h in zip(main["measure"], main.get("higher_is_better", False), strict=True)
         ],
     )
@@ -179,7 +180,7 @@ def overview_plot(
 
     first_measure = blocks[0][0] if blocks else "MD"
     dummy = choose_axis([1.0], [], first_measure, "", "", header=("Summary", "with 95% CI"))
-    tp = TablePlot(columns=columns, axis=dummy, title=title)
+    tp = TablePlot(columns=columns, axis=dummy, title=title or current_labels().overview_title)
     tp.fit_columns(body)
     tp.header()
     tp.cells(body)

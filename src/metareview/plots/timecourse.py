@@ -24,13 +24,14 @@ from plotnine import (
 
 from metareview.plots.format import (
     MEASURE_NAMES,
+    experimental_favoured_above,
     humanize,
     is_ratio,
-    ketamine_favoured_above,
     tick_label,
     wrap_title,
 )
 from metareview.plots.theme import FONT, INK, MUTED, PI, STUDY, TEXT_PT, THEME
+from metareview.review_labels import current_labels
 
 #: Pseudo-log x axis: about linear below a day, logarithmic beyond; 0 stays 0.
 TIME_SIGMA_WEEKS = 1 / 168  # one hour
@@ -110,7 +111,7 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     pis = df.dropna(subset=["pi_lo", "pi_hi"])
     x_max = float(df["x"].max())
     breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.2]
-    favoured_above = ketamine_favoured_above(
+    favoured_above = experimental_favoured_above(
         measure, df["higher_is_better"].iloc[0] if "higher_is_better" in df else False
     )
     direction = "above" if favoured_above else "below"
@@ -126,7 +127,8 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     if len(pis):
         pi_note = f" and prediction interval (red{', cut at the edge' if clipped else ''})"
     subtitle = (
-        f"{what} with its {level}% CI (blue){pi_note}.\nKetamine is favoured {direction} "
+        f"{what} with its {level}% CI (blue){pi_note}.\n"
+        f"{current_labels().experimental_heading} is favoured {direction} "
         f"the line at {tick_label(0.0, measure)}."
     )
     condition, outcome = str(df["condition"].iloc[0]), str(df["outcome"].iloc[0])

@@ -32,6 +32,7 @@ from metareview.plots.format import (
     TAU2_NAMES,
     as_bool,
     column_label,
+    experimental_favoured_above,
     fmt_effect,
     fmt_int,
     fmt_interval,
@@ -42,12 +43,12 @@ from metareview.plots.format import (
     humanize,
     is_missing,
     is_ratio,
-    ketamine_favoured_above,
 )
 from metareview.plots.overview import main_analyses
+from metareview.report.repeated import REPEATED_TABLES, repeated_section
+from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES, rows_for
 
-TITLE = "Ketamine for chronic pain: meta-analysis report"
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
 #: Sensitivity tables the report reads when present (``results/<name>.csv``).
 SENSITIVITY_TABLES = (
@@ -100,9 +101,15 @@ def _label_map(df: pd.DataFrame) -> dict[str, str]:
 
 
 def direction_words(measure: str, higher_is_better, estimate: float) -> str:
-    """'ketamine' or 'control': which arm an effect on the analysis scale favours."""
-    above = ketamine_favoured_above(measure, higher_is_better)
-    return "ketamine" if (estimate > 0) == above else "control"
+    """The intervention or the comparator: which arm an effect on the analysis scale favours."""
+    above = experimental_favoured_above(measure, higher_is_better)
+    labels = current_labels()
+    return labels.intervention if (estimate > 0) == above else labels.comparator
+
+
+def _arm_heading(arm: str) -> str:
+    labels = current_labels()
+    return labels.experimental_heading if arm == "exp" else labels.control_heading
 
 
 def excludes_null(low, high) -> bool:
@@ -363,9 +370,7 @@ def _assumptions(studies: pd.DataFrame, labels: dict[str, str]) -> list[dict]:
         for arm in ("exp", "ctl"):
             src = text(r.get(f"{arm}_dispersion_source"))
             if src and src.lower() not in {"sd", "none"}:
-                parts.append(
-                    (f"{'Ketamine' if arm == 'exp' else 'Control'} arm dispersion", f"from {src}")
-                )
+                parts.append((f"{_arm_heading(arm)} arm dispersion", f"from {src}"))
         if as_bool(r.get("continuity_correction")):
             parts.append(("Continuity correction", "0.5 added to every cell"))
         if parts:
@@ -536,6 +541,12 @@ def build_context(inputs: ReportInputs) -> dict:
                 "name": humanize(condition),
                 "analyses": analyses,
                 "timecourses": timecourses,
+                "repeated": repeated_section(
+                    {name: inputs.sensitivity.get(name) for name in REPEATED_TABLES},
+                    pooled_all,
+                    condition,
+                    figures,
+                ),
                 "excluded": _excluded_all(c_effects, labels),
                 "unusable": _unusable(inputs.studies, c_effects, condition),
                 "external": _reviews(rows_for(inputs.reviews, {"condition": condition})),
@@ -544,7 +555,7 @@ def build_context(inputs: ReportInputs) -> dict:
 
     prov = inputs.provenance or {}
     return {
-        "title": TITLE,
+        "title": current_labels().report_title,
         "summary": _summary_lines(
             pooled_all, effects, conditions, {r["anchor"]: r["outcome"] for r in summary}
         ),
@@ -774,13 +785,15 @@ def methods_text(params: dict, provenance: dict) -> list[str]:
     cont = measure.get("continuous", "MD") if isinstance(measure, dict) else "MD"
     binary = measure.get("binary", "RR") if isinstance(measure, dict) else "RR"
     harm = params.get("harmonize_scale_to")
+    labels = current_labels()
     r_cross = params.get("crossover_correlation")
     lines = [
         f"Effect sizes: continuous outcomes as {MEASURE_NAMES.get(cont, cont)} ({cont}), binary "
         f"outcomes as {MEASURE_NAMES.get(binary, binary)} ({binary}); generic contrasts reported "
-        "by a study are used on their own scale. Effects are ketamine minus (or over) control. "
+        "by a study are used on their own scale. Effects are "
+        f"{labels.intervention} minus (or over) {labels.comparator}. "
         "Continuous outcomes where higher is better are sign-flipped, so a negative effect "
-        "always favours ketamine; binary effects are never flipped.",
+        f"always favours {labels.intervention}; binary effects are never flipped.",
         "Pooling: inverse-variance random-effects model with the "
         f"{TAU2_NAMES.get(tau2, tau2)} estimator of τ² (Q-profile CI for τ² and I²). "
         + (

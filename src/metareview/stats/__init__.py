@@ -3,7 +3,9 @@
 Small surface: :class:`FitOptions` (how a model is fitted), :func:`pool` (one analysis),
 and the batched engine (:mod:`~metareview.stats.engine`, :mod:`~metareview.stats.estimators`,
 :mod:`~metareview.stats.summaries`) that leave-one-out, influence, cumulative, subgroups,
-permutation tests and GOSH run on. Notebook users want :mod:`metareview.api`.
+permutation tests and GOSH run on; Mantel–Haenszel and Peto pooling of 2×2 tables
+(:mod:`~metareview.stats.mantel_haenszel`, :mod:`~metareview.stats.binary_pooling`). Notebook
+users want :mod:`metareview.api`.
 """
 
 from metareview.stats.options import CI_METHODS, CONVERGENCE, TAU2_METHODS, FitOptions

@@ -1,0 +1,49 @@
+"""Validation of the certainty inputs before any rule runs (called from ``common.smk``).
+
+Checks ``data/raw/risk_of_bias.csv``, ``data/raw/prisma.yaml``, the GRADE override columns of
+``data/raw/analyses.csv`` and the optional ``indirectness`` column of ``studies.csv``; every
+problem of every file is reported together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from metareview.certainty.overrides import load_overrides
+from metareview.certainty.prisma import load_prisma
+from metareview.certainty.risk_of_bias import load_risk_of_bias
+from metareview.validation import InputError, Problem, check_choice
+
+INDIRECTNESS = ("no", "serious", "very_serious")
+
+
+def check_indirectness(studies: pd.DataFrame, file: str = "data/raw/studies.csv") -> list:
+    """Values of the optional ``indirectness`` column: ``no``, ``serious``, ``very_serious``."""
+    problems: list[Problem] = []
+    if "indirectness" not in studies.columns:
+        return problems
+    lines = studies.attrs.get("lines", [i + 2 for i in range(len(studies))])
+    for i, value in enumerate(studies["indirectness"].fillna("").astype(str)):
+        check_choice(value.strip(), INDIRECTNESS, file, lines[i], "indirectness", problems)
+    return problems
+
+
+def check_certainty_inputs(root: Path | str, studies: pd.DataFrame) -> None:
+    """Raise :class:`InputError` listing every problem of the certainty inputs under ``root``."""
+    problems = check_indirectness(studies)
+    for load in (
+        lambda: load_risk_of_bias(root, studies["study_id"].astype(str)),
+        lambda: load_prisma(root, len(studies)),
+        lambda: load_overrides(root),
+    ):
+        try:
+            load()
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+
+
+__all__ = ["INDIRECTNESS", "check_certainty_inputs", "check_indirectness"]

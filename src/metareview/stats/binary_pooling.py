@@ -1,0 +1,128 @@
+"""Pooling one binary analysis by Mantel–Haenszel or Peto into a ``pooled.csv`` row.
+
+Common-effect model: the MH (or Peto) estimate with its own variance
+(:mod:`metareview.stats.mantel_haenszel`). Random-effects model with MH/Peto as its basis, as
+RevMan 5 and R meta (``method = "MH"``, ``Q.Cochrane = TRUE``) do it: Q is computed around the
+MH (Peto) estimate with the studies' inverse-variance weights, τ² by DerSimonian–Laird from that
+Q, and the summary is the inverse-variance estimate with weights 1/(vᵢ + τ²) and a Wald
+interval (or HKSJ when asked). Another τ² estimator than DL pools the studies' (yᵢ, vᵢ) by
+inverse variance (:func:`metareview.pooling.pool`), the MH estimate serving as the common
+effect. I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
+from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
+
+
+def _common(tables: Tables, method: str, measure: str, correct_zero_cells: bool):
+    if method == "Peto":
+        return peto(tables)
+    return mantel_haenszel(tables, measure, correct_zero_cells=correct_zero_cells)
+
+
+def pool_binary(
+    tables: Tables,
+    *,
+    method: str,
+    measure: str,
+    model: str = "random",
+    tau2_method: str = "DL",
+    ci_method: str = "z",
+    level: float = 0.95,
+    correct_zero_cells: bool = False,
+) -> PooledResult:
+    """Pool 2×2 tables by ``method`` (``MH`` or ``Peto``) under ``model`` (random|common).
+
+    ``measure`` is OR, RR or RD (Peto: OR). Returns a :class:`PooledResult` whose ``fe_*``
+    columns hold the MH/Peto common effect; with ``model="common"`` the summary columns hold it
+    too and τ², its CI and the prediction interval are empty.
+    """
+    if method == "Peto" and measure != "OR":
+        raise ValueError("Peto pooling estimates an odds ratio (measure OR)")
+    fe = _common(tables, method, measure, correct_zero_cells)
+    fe_low, fe_high, fe_p = wald_interval(fe.estimate, fe.se, level)
+    k = int(tables.ai.size)
+    df = max(fe.k_q - 1, 0)
+    q = fe.q
+    i2 = max(0.0, 100 * (q - df) / q) if q > 0 and df > 0 else 0.0
+    h2 = q / df if df > 0 else NAN
+    base = dict(
+        k=k,
+        measure=measure,
+        tau2_method=tau2_method if model == "random" else "",
+        level=level,
+        q=q,
+        q_df=df,
+        q_p=float(stats.chi2.sf(q, df)) if df > 0 else 1.0,
+        i2=i2,
+        h2=h2,
+        i2_ci_low=NAN,
+        i2_ci_high=NAN,
+        tau2_ci_low=NAN,
+        tau2_ci_high=NAN,
+        fe_estimate=fe.estimate,
+        fe_se=fe.se,
+        fe_ci_low=fe_low,
+        fe_ci_high=fe_high,
+    )
+    if model == "common" or fe.k_q < 2:
+        note = f"{method} common effect" if model == "common" else "fewer than 2 estimable studies"
+        return PooledResult(
+            **base,
+            ci_method="z",
+            estimate=fe.estimate,
+            se=fe.se,
+            ci_low=fe_low,
+            ci_high=fe_high,
+            p_value=fe_p,
+            pi_low=NAN,
+            pi_high=NAN,
+            tau2=NAN if model == "common" else 0.0,
+            note=note,
+        )
+    if tau2_method != "DL":
+        re = pool(
+            fe.yi,
+            fe.vi,
+            measure=measure,
+            tau2_method=tau2_method,
+            ci_method=ci_method,
+            level=level,
+        )
+        row = re.to_dict()
+        row.update({key: base[key] for key in ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high")})
+        row["k"] = k
+        return PooledResult(**row, weights=re.weights)
+    w = 1 / fe.vi
+    tau2 = max(0.0, (q - df) / (w.sum() - (w**2).sum() / w.sum()))
+    wr = 1 / (fe.vi + tau2)
+    est = float((wr * fe.yi).sum() / wr.sum())
+    se = float(np.sqrt(1 / wr.sum()))
+    df_t = None
+    if ci_method == "hksj":
+        scale = float((wr * (fe.yi - est) ** 2).sum() / (fe.k_q - 1))
+        se, df_t = se * np.sqrt(scale), fe.k_q - 1
+    ci_low, ci_high, p = wald_interval(est, se, level, df_t)
+    pi_low = pi_high = NAN
+    if fe.k_q >= 3:
+        half = float(stats.t.ppf(0.5 + level / 2, fe.k_q - 2)) * np.sqrt(tau2 + se**2)
+        pi_low, pi_high = est - half, est + half
+    return PooledResult(
+        **base,
+        ci_method=ci_method,
+        estimate=est,
+        se=se,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=p,
+        pi_low=pi_low,
+        pi_high=pi_high,
+        tau2=tau2,
+        note=f"random effects, DL tau2 from Q around the {method} estimate",
+        weights=tuple(100 * wr / wr.sum()),
+    )

@@ -1,0 +1,86 @@
+"""Mantel–Haenszel and Peto pooling against metafor 3.8 (rma.mh, rma.peto) fixtures."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metareview.stats.binary_pooling import pool_binary
+from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
+
+FIXTURES = json.loads(
+    (Path(__file__).parents[1] / "reference" / "mantel_haenszel" / "expected.json").read_text()
+)["sets"]
+RTOL = 1e-10
+
+
+def tables(name: str) -> Tables:
+    s = FIXTURES[name]
+    return Tables.from_counts(s["ai"], s["n1i"], s["ci"], s["n2i"])
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+@pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
+def test_mantel_haenszel_equals_rma_mh(name, measure):
+    expected = FIXTURES[name][f"mh_{measure}"]
+    fit = mantel_haenszel(tables(name), measure)
+    assert fit.estimate == pytest.approx(expected["estimate"], rel=RTOL)
+    assert fit.se == pytest.approx(expected["se"], rel=RTOL)
+    assert fit.q == pytest.approx(expected["q"], rel=RTOL, abs=1e-12)
+    assert fit.k_q == expected["k_yi"]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_peto_equals_rma_peto(name):
+    expected = FIXTURES[name]["peto"]
+    fit = peto(tables(name))
+    assert fit.estimate == pytest.approx(expected["estimate"], rel=RTOL)
+    assert fit.se == pytest.approx(expected["se"], rel=RTOL)
+    assert fit.q == pytest.approx(expected["q"], rel=RTOL, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+@pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
+def test_common_effect_row_has_metafor_ci_p_and_i2(name, measure):
+    expected = FIXTURES[name][f"mh_{measure}"]
+    row = pool_binary(tables(name), method="MH", measure=measure, model="common")
+    assert row.estimate == pytest.approx(expected["estimate"], rel=RTOL)
+    assert row.ci_low == pytest.approx(expected["ci_low"], rel=RTOL)
+    assert row.ci_high == pytest.approx(expected["ci_high"], rel=RTOL)
+    assert row.p_value == pytest.approx(expected["pval"], rel=1e-8)
+    assert row.q_p == pytest.approx(expected["q_p"], rel=1e-8)
+    assert row.i2 == pytest.approx(expected["i2"], rel=1e-8, abs=1e-10)
+    assert np.isnan(row.tau2) and np.isnan(row.pi_low)
+
+
+def test_random_effects_on_mh_basis_is_dl_from_the_mh_q():
+    """RevMan 5: τ² = (Q_MH − df)/(Σw − Σw²/Σw); summary by inverse variance with 1/(v + τ²)."""
+    t = tables("gad_1_1")
+    fe = mantel_haenszel(t, "RR")
+    row = pool_binary(t, method="MH", measure="RR", model="random", tau2_method="DL")
+    w = 1 / fe.vi
+    tau2 = (fe.q - (fe.k_q - 1)) / (w.sum() - (w**2).sum() / w.sum())
+    assert row.tau2 == pytest.approx(tau2, rel=1e-12)
+    wr = 1 / (fe.vi + tau2)
+    assert row.estimate == pytest.approx((wr * fe.yi).sum() / wr.sum(), rel=1e-12)
+    # The GAD review's RevMan 5.3 file stores these (analysis 1.1, RANDOM=YES, METHOD=MH).
+    assert row.tau2 == pytest.approx(0.019392961162680272, rel=1e-10)
+    assert np.exp(row.estimate) == pytest.approx(0.9469509208110545, rel=1e-10)
+    assert row.q == pytest.approx(7.195167604981083, rel=1e-10)
+
+
+def test_revman_zero_cell_correction_changes_only_tables_with_zero_cells():
+    t = tables("fleiss1993")
+    a = mantel_haenszel(t, "OR", correct_zero_cells=False)
+    b = mantel_haenszel(t, "OR", correct_zero_cells=True)
+    assert a.estimate == b.estimate  # no zero cells: identical
+    z = tables("synthetic_zero_cells")
+    assert mantel_haenszel(z, "OR", correct_zero_cells=True).estimate != pytest.approx(
+        mantel_haenszel(z, "OR").estimate
+    )
+
+
+def test_peto_refuses_other_measures():
+    with pytest.raises(ValueError, match="odds ratio"):
+        pool_binary(tables("fleiss1993"), method="Peto", measure="RR")
