@@ -229,6 +229,7 @@ def run_workflow_scripts(root: Path) -> tuple[Path, Path, Path]:
     plot_smk = Smk(
         common, Named([str(manifest)]), {"figures_dir": str(figures)}, root / "logs/plot.log"
     )
+    plot_smk.wildcards = Named(condition="synthetic_pain")
     load_script("plot_figures.py").main(plot_smk)
     overview = figures / "overview.svg"
     overview_smk = Smk(

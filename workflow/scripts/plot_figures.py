@@ -22,8 +22,8 @@ def main(smk) -> None:
     sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
     out = Path(smk.params.figures_dir)
     condition = {"condition": smk.wildcards.condition}
-    rob = rows_for(read_table(smk.input.risk_of_bias), condition)
-    course = rows_for(read_table(smk.input.multilevel_timecourse), condition)
+    rob = rows_for(read_table(smk.input.get("risk_of_bias")), condition)
+    course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
     written = []
     with use_labels(smk.params.get("review")):
         plots = analysis_figures(effects, pooled, studies, sensitivity, rob)
