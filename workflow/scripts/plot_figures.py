@@ -2,6 +2,7 @@
 byte-reproducible) in results/figures/, listed with their SHA-256 in the job's manifest."""
 
 import logging
+from itertools import chain
 from pathlib import Path
 
 
@@ -26,8 +27,13 @@ def main(smk) -> None:
     course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
     written = []
     with use_labels(smk.params.get("review")):
-        plots = analysis_figures(effects, pooled, studies, sensitivity, rob)
-        for name, plot in [*plots, *multilevel_figures(effects, course)]:
+        # Build each plot just before saving it (plot construction is not free of global
+        # state): a lazy chain, as the whole-review script drew them.
+        plots = chain(
+            analysis_figures(effects, pooled, studies, sensitivity, rob),
+            multilevel_figures(effects, course),
+        )
+        for name, plot in plots:
             written.append(save_svg(plot, out / name))
             logging.info("wrote %s", out / name)
     write_figure_manifest(smk.output[0], written)
