@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-unit lint format bench bench-scale slurm-test check-report clean publish
+.PHONY: setup run test test-unit fuzz lint format bench bench-scale slurm-test check-report clean publish
 
 setup: $(STAMP)
 
@@ -19,11 +19,17 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## Run the bundled review from data/raw/ to results/.
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 
 ## Unit, property, reference and end-to-end tests (no R needed).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## Whole-review property test on thousands of generated reviews (hours; run before a release).
+## FUZZ_EXAMPLES=n for fewer; FUZZ_SHRINK=1 to shrink a failure to a minimal review.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} FUZZ_RANDOM=1 FUZZ_LARGE=1 \
+		$(BIN)/python -m pytest -q -x -p no:cacheprovider tests/unit/test_whole_review_fuzz.py
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
@@ -42,6 +48,7 @@ format: $(STAMP)
 ## Speed and memory targets (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
+	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_validation.py
 
 ## Cold, no-op and one-condition-edit run times of SYNTHETIC reviews (10, 100, 300 conditions).

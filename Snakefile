@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/effect_sizes.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/gosh.smk"
 include: "workflow/rules/repeated.smk"
 include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
@@ -29,6 +30,7 @@ rule all:
         "results/pooled.csv",
         "results/provenance.json",
         rules.gather_sensitivity.output,
+        "results/gosh.csv",
         rules.analyse_repeated.output,
         rules.assess_certainty.output,
         "results/report.html",

@@ -93,6 +93,17 @@ def pool_analyses(
         s = replace(s, pooling=s.pooling if measure in BINARY else "IV")
         result = pool_group(group, measure, s, conventions, convergence)
         row = result.to_dict()
+        if ci_method == "hksj" and row["k"] > 1 and row["se"] <= 1e-9 * row["fe_se"]:
+            row["note"] = "; ".join(
+                n
+                for n in (
+                    row.get("note") or "",
+                    "all studies have the same estimate: the Knapp–Hartung SE is (near) 0, so "
+                    "the CI has zero width and p ≈ 0 (not evidence of certainty; see the "
+                    "common-effect CI)",
+                )
+                if n
+            )
         row.update(
             condition=condition,
             outcome=outcome,

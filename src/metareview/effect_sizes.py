@@ -23,6 +23,11 @@ from metareview.tables import (
     RATIO_MEASURES,
 )
 
+#: Smallest sampling variance pooled. Below it weights of ~1e12 and more make Q, I² and the
+#: WLS fit numerically meaningless (a study with SD 1e-150 gave Q < 0); no clinical effect
+#: size has such a variance (SMD needs n ≈ 10^12 per arm), so the row is excluded, with
+#: this reason, instead.
+VI_FLOOR = 1e-12
 Z_95 = 1.959964  # the contract's constant for a generic row's SE from its 95% CI
 ARM_FIELDS = ("n", "mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
 
@@ -198,6 +203,11 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
             _generic_row(row, options, out)
         if not (math.isfinite(out["yi"]) and math.isfinite(out["vi"]) and out["vi"] > 0):
             raise Exclusion("effect size or its variance is not finite and positive")
+        if out["vi"] < VI_FLOOR:
+            raise Exclusion(
+                f"variance {out['vi']:.3g} is below the floor {VI_FLOOR:g}: numerically "
+                "degenerate (an SD or SE far too small for its scale?)"
+            )
         out["included"] = True
     except (Exclusion, ConversionError) as err:
         out["exclusion_reason"] = str(err)

@@ -78,8 +78,7 @@ def check_regular_file(path: Path, display: str) -> list[Problem]:
                 display,
                 None,
                 None,
-                f"the file is {info.st_size / 2**20:.0f} MiB; at most "
-                f"{MAX_FILE_BYTES // 2**20} MiB is read",
+                f"the file has {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} bytes are read",
             )
         ]
     return []

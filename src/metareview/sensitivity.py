@@ -11,11 +11,12 @@ empty and the row's ``note`` says why.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metareview.stats import influence, metaregression, small_study, subgroups
+from metareview.stats import influence, metaregression, permutation, small_study, subgroups
 from metareview.stats.options import FitOptions
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,10 @@ COLUMNS: dict[str, list[str]] = {
     "subgroups": _names(
         "subgroup level k estimate se ci_low ci_high p_value tau2 i2 n_missing note"
     ),
-    "subgroup_tests": _names("subgroup n_levels q_between df p_value n_missing note"),
+    "subgroup_tests": _names("subgroup n_levels q_between df p_value p_value_perm n_missing note"),
     "metaregression": _names(
         "moderator k n_missing intercept intercept_se slope slope_se slope_ci_low slope_ci_high"
-        " slope_p tau2 tau2_re r2 note"
+        " slope_p slope_p_perm tau2 tau2_re r2 note"
     ),
     "small_study": _names(
         "k egger_t egger_df egger_p begg_tau begg_p trimfill_k0 trimfill_side trimfill_estimate"
@@ -101,6 +102,8 @@ def run_sensitivity(
     subgroups: list[str] | tuple[str, ...] = (),
     moderators: list[str] | tuple[str, ...] = (),
     convergence: str = "exact",
+    permutations: int = 0,
+    seed: int = 0,
     risk_of_bias: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run every sensitivity and small-study analysis for every analysis in ``effects``.
@@ -117,6 +120,11 @@ def run_sensitivity(
         As for ``results/pooled.csv``; every refit uses them.
     subgroups, moderators : list of str
         ``studies.csv`` columns for subgroup analyses and one-moderator meta-regressions.
+    permutations, seed : int
+        Permutations for the permutation p-values of each meta-regression slope
+        (``slope_p_perm``, as ``metafor::permutest``) and subgroup test (``p_value_perm``);
+        0 leaves them empty. Each test's generator is seeded from ``seed`` and the test's
+        identity, so the numbers do not depend on the order of the analyses.
     risk_of_bias : DataFrame, optional
         The validated ``data/raw/risk_of_bias.csv``; when given, the RoB sensitivity analysis
         uses each study's overall judgement for the analysis' outcome (an outcome row wins
@@ -141,6 +149,7 @@ def run_sensitivity(
     data = _included(effects)
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     opts = FitOptions(tau2_method, ci_method, level, convergence)
+    perm = Permutations(int(permutations), int(seed))
 
     for key, group in data.groupby(KEYS, sort=True, dropna=False):
         keys = dict(zip(KEYS, key, strict=True))
@@ -151,11 +160,13 @@ def run_sensitivity(
         log.info("%s: k = %d", " / ".join(str(v) for v in key), yi.size)
 
         for column in subgroups:
-            _subgroup_rows(rows, keys, yi, vi, info[column], column, opts)
+            _subgroup_rows(rows, keys, yi, vi, info[column], column, opts, perm)
         for column in moderators:
             x = _numeric(info[column].reset_index(drop=True), column)
             fit = metaregression.meta_regression(yi, vi, x, opts)
             if fit is not None:
+                fit["slope_p_perm"], note = perm.slope_p(yi, vi, x, opts, key, column)
+                fit["note"] = _join(fit["note"], note)
                 rows["metaregression"].append(keys | {"moderator": column} | fit)
 
         row = small_study.small_study_tests(yi, vi, opts)
@@ -216,7 +227,7 @@ def _study_rows(rows, keys, group: pd.DataFrame, opts: FitOptions) -> None:
             rows["cumulative"].append(keys | added | fit | {"note": note})
 
 
-def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: FitOptions) -> None:
+def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts, perm) -> None:
     levels, n_missing = subgroups.pool_levels(yi, vi, values.tolist(), opts)
     missing_note = ""
     if n_missing:
@@ -231,6 +242,7 @@ def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: Fit
             | {"n_missing": n_missing, "note": _join(lv["note"], missing_note)}
         )
     if len(levels) >= 2:
+        p_perm, perm_note = perm.subgroup_p(yi, vi, values.tolist(), opts, keys, column)
         test = subgroups.test_subgroup_differences(
             [lv["estimate"] for lv in levels], [lv["se"] for lv in levels]
         )
@@ -242,10 +254,43 @@ def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts: Fit
                 "q_between": test.q_between,
                 "df": test.df,
                 "p_value": test.p_value,
+                "p_value_perm": p_perm,
                 "n_missing": n_missing,
-                "note": _join(test.note, missing_note),
+                "note": _join(test.note, missing_note, perm_note),
             }
         )
+
+
+@dataclass(frozen=True)
+class Permutations:
+    """Permutation p-values of the moderator and subgroup tests (``n = 0``: not computed)."""
+
+    n: int
+    seed: int
+
+    OFF = "no permutation test (permutations: 0)"
+
+    def slope_p(self, yi, vi, x, opts: FitOptions, key, column: str) -> tuple[float, str]:
+        """(permutation p of the slope, note when it is empty)."""
+        if self.n <= 0:
+            return NAN, self.OFF
+        keep = ~np.isnan(x)
+        seed = permutation.seed_for(self.seed, *key, "moderator", column)
+        test = permutation.permutation_test(
+            yi[keep], vi[keep], x[keep], opts, n_perm=self.n, seed=seed
+        )
+        return test.p_value, "" if np.isfinite(test.p_value) else "permutation p undefined"
+
+    def subgroup_p(self, yi, vi, groups, opts: FitOptions, keys: dict, column: str):
+        """(permutation p of the test for subgroup differences, note when it is empty)."""
+        if self.n <= 0:
+            return NAN, self.OFF
+        seed = permutation.seed_for(self.seed, *keys.values(), "subgroup", column)
+        p = subgroups.permutation_p_value(yi, vi, groups, opts, n_perm=self.n, seed=seed)
+        return p, "" if np.isfinite(p) else "permutation p undefined"
+
+
+NAN = float("nan")
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -79,6 +79,7 @@ def test_figures_and_report(run):
     assert "rob_summary--weak--pain_intensity--w2.svg" in names
     md = (run / "results" / "report.md").read_text(encoding="utf-8")
     assert "certainty_figures/prisma.svg" in md and "rob_traffic_light--weak.svg" in md
+    assert "rob_summary--strong--responders--w4.svg" in md
     assert "⊕⊕⊕⊕ HIGH" in md and "⊕◯◯◯ VERY LOW" in md
     html = (run / "results" / "report.html").read_text(encoding="utf-8")
     assert "Summary of findings" in html and html.count("data:image/svg+xml;base64,") >= 4

@@ -1,5 +1,7 @@
 """data/raw/analyses.csv: validation (file, line, column) and per-analysis overrides."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,3 +127,46 @@ def test_review_labels_default_neutral_and_configurable():
         assert labels.favours == ("Favours aspirin", "Favours control")
         assert labels.experimental_heading == "Aspirin"
     assert current_labels() == ReviewLabels()
+
+
+def test_measure_override_recomputes_that_analysis_only(tmp_path):
+    from metareview.analysis_settings import compute_effects_with_settings
+    from metareview.effect_sizes import EffectOptions
+    from metareview.io import load_inputs
+
+    example = Path(__file__).resolve().parents[1] / "integration" / "synthetic_review"
+    raw = load_inputs(example)
+    first = raw.outcomes.iloc[0]
+    kind_measure = "SMD" if first["data_kind"] == "continuous" else "OR"
+    root = write(
+        tmp_path,
+        f"condition,outcome,measure\n{first['condition']},{first['outcome']},{kind_measure}\n",
+    )
+    options = EffectOptions()
+    effects = compute_effects_with_settings(
+        raw.outcomes, raw.studies, options, read_analyses(root)
+    )
+    key = (effects["condition"] == first["condition"]) & (effects["outcome"] == first["outcome"])
+    same_kind = effects["data_kind"] == first["data_kind"]
+    assert set(effects.loc[key & same_kind, "measure"]) == {kind_measure}
+    assert kind_measure not in set(effects.loc[~key & same_kind, "measure"])
+    assert len(effects) == len(raw.outcomes)
+
+
+def test_methods_name_mh_and_common_analyses():
+    from metareview.report.analysis_methods import analysis_methods
+
+    pooled = pd.DataFrame(
+        {
+            "condition": ["c", "c"],
+            "outcome": ["a", "b"],
+            "pooling_method": ["MH", "IV"],
+            "model": ["random", "common"],
+            "source_analysis": ["1.1", ""],
+        }
+    )
+    lines = analysis_methods(pooled, "revman")
+    assert "Mantel–Haenszel pooling" in lines[0] and "c · a (RevMan 1.1)" in lines[0]
+    assert lines[1].startswith("Common-effect model") and "c · b" in lines[1]
+    assert "RevMan conventions" in lines[2]
+    assert analysis_methods(pooled.assign(pooling_method="IV", model="random")) == []

@@ -529,3 +529,34 @@ def test_traffic_light_one_row_per_study_unless_outcomes_differ():
     p = traffic_light_plot(pd.concat([a, b], ignore_index=True))
     studies = list(p.data["study"].cat.categories)[::-1]
     assert studies == ["A 2001 · ae", "A 2001 · pain", "B 2002", "C 2003"]
+
+
+def test_certainty_inputs_report_every_file_together(tmp_path):
+    from metareview.certainty.inputs import check_certainty_inputs
+
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "prisma.yaml").write_text(PRISMA.replace("screened: 987", "screened: 1"))
+    (raw / "risk_of_bias.csv").write_text(
+        "study_id,outcome,d1,d2,d3,d4,d5,overall\nnope,,low,low,low,low,low,low\n"
+    )
+    (raw / "analyses.csv").write_text(
+        "condition,outcome,timepoint_weeks,grade_imprecision,grade_imprecision_reason\nc,o,,-1,\n"
+    )
+    studies = pd.DataFrame({"study_id": ["a"] * 31, "indirectness": ["maybe"] + [""] * 30})
+    with pytest.raises(InputError) as err:
+        check_certainty_inputs(tmp_path, studies)
+    text = str(err.value)
+    assert "data/raw/studies.csv, line 2, column 'indirectness': 'maybe' is not allowed" in text
+    assert "data/raw/risk_of_bias.csv, line 2, column 'study_id': unknown study_id 'nope'" in text
+    assert "data/raw/prisma.yaml, line 3" in text and "'screened' is 1" in text
+    assert "data/raw/analyses.csv, line 2, column 'grade_imprecision_reason'" in text
+
+
+def test_generic_rows_without_arm_counts():
+    effects, pooled, studies = _synthetic("MD", -1.0, -1.5, -0.5)
+    effects = effects.drop(columns=["exp_n", "ctl_n", "exp_events", "ctl_events"])
+    row = summary_of_findings(effects, pooled, studies).iloc[0]
+    assert math.isnan(row["participants"]) and math.isnan(row["control_risk_per_1000"])
+    assert "number of participants not known" in row["reasons"]
+    assert row["effect_words"] == "MD 1.00 lower (1.50 lower to 0.50 lower)"

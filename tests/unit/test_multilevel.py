@@ -118,3 +118,16 @@ def test_robust_predictions_match_clubsandwich_linear_contrast(design, moderator
         for ours, theirs in [("se", "robust_se"), ("df", "robust_df"),
                              ("ci_low", "robust_ci_low"), ("ci_high", "robust_ci_high")]:  # fmt: skip
             assert got[ours] == pytest.approx(expected[theirs][i], rel=1e-6, abs=1e-6), ours
+
+
+def test_one_effect_per_study_reduces_to_the_reml_random_effects_model():
+    from metareview.stats import FitOptions, pool
+
+    yi, vi = [-1.2, -0.4, -0.9, -1.6, -0.2], [0.1, 0.2, 0.15, 0.3, 0.12]
+    fit = fit_multilevel(yi, vi, ["a", "b", "c", "d", "e"])
+    ref = pool(np.array(yi), np.array(vi), options=FitOptions(tau2_method="REML", ci_method="z"))
+    assert fit.sigma2_effect == 0.0
+    assert "one effect per study" in fit.note
+    assert fit.sigma2_study == pytest.approx(ref.tau2, rel=1e-6)
+    assert fit.beta[0] == pytest.approx(ref.estimate, rel=1e-8)
+    assert fit.se[0] == pytest.approx(ref.se, rel=1e-6)

@@ -35,3 +35,25 @@ def test_write_csv_keeps_numbers_and_full_precision(tmp_path):
     assert "\r" not in text
     back = pd.read_csv(tmp_path / "t.csv")
     assert back["yi"].tolist() == frame["yi"].tolist()
+
+
+def test_write_csv_is_atomic_with_ordinary_permissions(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from metareview import outputs
+
+    path = tmp_path / "t.csv"
+    write_csv(pd.DataFrame({"a": [1]}), path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    assert mode == 0o666 & ~outputs._UMASK
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_csv(pd.DataFrame({"a": [2]}), path)
+    assert path.read_text() == "a\n1\n", "the old file must survive a failed write"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"], "no temporary file left"

@@ -260,7 +260,8 @@ def test_convergence_setting_reaches_every_refit():
     loo = tables["leave_one_out"].set_index("omitted")
     for convergence in ("metafor", "exact"):
         fit = pool(yi, vi, tau2_method="REML", ci_method="hksj", convergence=convergence)
-        matches = loo.loc["s1", "tau2"] == fit.tau2
+        # batched refits agree with a one-analysis fit to rounding; the settings differ ~1e-6
+        matches = abs(loo.loc["s1", "tau2"] - fit.tau2) <= 1e-13 * fit.tau2
         assert matches == (convergence == "metafor")
 
 
@@ -288,6 +289,8 @@ def test_entry_script_writes_every_named_output(tmp_path):
             subgroups=["route"],
             moderators=None,
             convergence="exact",
+            permutations=50,
+            seed=1,
         ),
         log=[tmp_path / "log.txt"],
     )

@@ -139,3 +139,24 @@ def test_validation_is_linear_not_quadratic(tmp_path):
     typed, problems = validate_outcomes(frame, "x.csv", "x", designs)
     assert problems == [] and len(typed) == rows
     assert typed["source_line"].iloc[-1] == rows + 1
+
+
+def test_forest_plot_shows_labels_as_written_after_a_csv_round_trip(tmp_path):
+    """Issue 14, item 3: neutralization is for CSV files only, never for what people see."""
+    from metareview.plots.forest import forest_plot
+
+    studies = (
+        "study_id,label,year,design\na,=SUM(A1) 0,2001,parallel\nb,-2+3 trial,2002,parallel\n"
+    )
+    rows = "a,p,1,20,20,4,1.9,5.6,2\nb,p,1,20,20,4.5,1.9,5.6,2\n"
+    root = make_review(tmp_path / "r", studies, {"x": OUTCOME_HEADER + "\n" + rows})
+    out = tmp_path / "out"
+    out.mkdir()
+    effects, pooled, _ = run_to_tables(root, out)
+    assert "'=SUM(A1) 0" in (out / "effect_sizes.csv").read_text()
+    plot = forest_plot(effects, pooled.iloc[0])
+    texts = pd.concat(
+        [layer.geom.data for layer in plot.layers if type(layer.geom).__name__ == "geom_text"]
+    )["label"].astype(str)
+    assert "=SUM(A1) 0" in set(texts) and "-2+3 trial" in set(texts)
+    assert not texts.str.startswith("'").any()

@@ -10,6 +10,7 @@ rule plot_condition:
         studies="data/raw/studies.csv",
         # Whole-review tables (rules analyse_repeated, assess_certainty); the job uses its
         # condition's rows, but Snakemake reruns it whenever these files are rewritten.
+        gosh="results/gosh.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
         risk_of_bias="results/risk_of_bias.csv",
     output:
@@ -101,6 +102,7 @@ rule render_report:
         subgroups=config["subgroups"],
         moderators=config["moderators"],
         review=config["review"],
+        conventions=config["conventions"],
         figures_dir=lambda wildcards, input: os.path.dirname(input.overview),
         code=CODE_REPORT,
     script:

@@ -24,6 +24,8 @@ rule sensitivity_condition:
         subgroups=config["subgroups"],
         moderators=config["moderators"],
         convergence=config["convergence"],
+        permutations=config["permutations"],
+        seed=config["seed"],
         code=CODE_CORE,
     script:
         "../scripts/analyse_sensitivity.py"

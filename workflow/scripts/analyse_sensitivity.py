@@ -22,6 +22,8 @@ def main(smk) -> None:
         subgroups=list(smk.params.subgroups or []),
         moderators=list(smk.params.moderators or []),
         convergence=smk.params.convergence,
+        permutations=smk.params.permutations,
+        seed=smk.params.seed,
         risk_of_bias=load_risk_of_bias(".", studies["study_id"].astype(str)),
     )
     outputs = set(smk.output.keys())  # Snakemake's Namedlist: `in` alone tests the paths

@@ -11,6 +11,7 @@ def main(smk) -> None:
     from metareview.jobs import write_figure_manifest
     from metareview.plots.build import analysis_figures
     from metareview.plots.export import save_svg
+    from metareview.plots.gosh_figures import gosh_figures
     from metareview.plots.multilevel_course import multilevel_figures
     from metareview.report.context import SENSITIVITY_TABLES
     from metareview.review_labels import use_labels
@@ -25,6 +26,7 @@ def main(smk) -> None:
     condition = {"condition": smk.wildcards.condition}
     rob = rows_for(read_table(smk.input.get("risk_of_bias")), condition)
     course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
+    gosh = rows_for(read_table(smk.input.get("gosh")), condition)
     written = []
     with use_labels(smk.params.get("review")):
         # Build each plot just before saving it (plot construction is not free of global
@@ -32,6 +34,7 @@ def main(smk) -> None:
         plots = chain(
             analysis_figures(effects, pooled, studies, sensitivity, rob),
             multilevel_figures(effects, course),
+            gosh_figures(gosh, pooled),
         )
         for name, plot in plots:
             written.append(save_svg(plot, out / name))

@@ -32,6 +32,7 @@ def main(smk) -> None:
     from metareview.certainty.prisma import load_prisma
     from metareview.io import read_table
     from metareview.report import ReportInputs, build_context, render_html, render_markdown
+    from metareview.report.analysis_methods import analysis_methods
     from metareview.report.certainty import add_certainty
     from metareview.report.context import SENSITIVITY_TABLES
     from metareview.report.reference_comparison import agreement_section
@@ -67,7 +68,12 @@ def main(smk) -> None:
                 load_prisma(".", len(inputs.studies)),
                 smk.input.certainty_figures,
                 has_rob_file=Path("data/raw/risk_of_bias.csv").exists(),
+                review=smk.params.get("review"),
             )
+    context["methods"] = [
+        *context["methods"],
+        *analysis_methods(inputs.pooled, smk.params.get("conventions", "metafor")),
+    ]
     context["revman_agreement"] = agreement_section(
         read_table(smk.input.get("reference_comparison"))
     )

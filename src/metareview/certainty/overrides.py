@@ -2,8 +2,9 @@
 
 Only the columns this module needs are read: the analysis keys ``condition, outcome,
 timepoint_weeks`` (blank timepoint = every timepoint) and, per GRADE domain, ``grade_<domain>``
-(``0``, ``-1`` or ``-2``) with a required ``grade_<domain>_reason``. Other columns of the table
-(per-analysis method settings) are left to their own reader.
+(``0``, ``-1`` or ``-2``) with a required ``grade_<domain>_reason``. The keys and the
+per-analysis method settings are validated by :func:`metareview.analysis_settings.read_analyses`
+(which keeps extra columns); this module checks only the GRADE columns, with their lines.
 """
 
 from __future__ import annotations

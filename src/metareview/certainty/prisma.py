@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from metareview.config import StrictLoader
 from metareview.validation import InputError, Problem
 
 FILE = "data/raw/prisma.yaml"
@@ -85,7 +86,7 @@ def parse_prisma(text: str, n_studies: int | None, file: str = FILE) -> Prisma:
         naming the boxes.
     """
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  (safe: no aliases, no tags)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -205,7 +206,9 @@ def load_prisma(root: Path | str, n_studies: int | None) -> Prisma | None:
     path = Path(root) / FILE
     if not path.is_file():
         return None
-    return parse_prisma(path.read_text(encoding="utf-8-sig"), n_studies)
+    from metareview.io import read_text_file
+
+    return parse_prisma(read_text_file(path, FILE), n_studies)
 
 
 __all__ = ["FILE", "Prisma", "load_prisma", "parse_prisma"]

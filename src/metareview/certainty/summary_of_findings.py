@@ -114,8 +114,9 @@ def evidence_for(
     weights = random_effects_weights(inc["vi"].astype(float), pooled.get("tau2"))
     ids = inc["study_id"].astype(str).tolist()
     judged = rob_mod.overall_lookup(rob, ids, str(pooled["outcome"]))
-    n = pd.to_numeric(inc.get("exp_n"), errors="coerce").fillna(0) + pd.to_numeric(
-        inc.get("ctl_n"), errors="coerce"
+    missing = pd.Series(math.nan, index=inc.index)
+    n = pd.to_numeric(inc.get("exp_n", missing), errors="coerce").fillna(0) + pd.to_numeric(
+        inc.get("ctl_n", missing), errors="coerce"
     ).fillna(0)
     participants = float(n.sum()) if (n > 0).any() else math.nan
     cr, source = math.nan, ""

@@ -14,10 +14,12 @@ from plotnine import (
     ggplot,
     labs,
     scale_size,
+    scale_x_continuous,
     scale_y_continuous,
     scale_y_log10,
 )
 
+from metareview.plots.breaks import linear_breaks, log_breaks, log_limits, span_of
 from metareview.plots.format import (
     MEASURE_NAMES,
     MINUS,
@@ -76,8 +78,18 @@ def bubble_plot(studies: pd.DataFrame, moderator: str, metareg_row, *, title: st
         )
         + THEME
     )
+    ys = list(df["y"]) + list(line["y"]) + [conv(0.0)]
     if ratio:
-        p += scale_y_log10(labels=lambda ys: [tick_label(math.log(y), measure) for y in ys])
+        p += scale_y_log10(
+            breaks=log_breaks(*log_limits(ys)),
+            minor_breaks=[],
+            labels=lambda ys: [tick_label(math.log(y), measure) for y in ys],
+        )
     else:
-        p += scale_y_continuous(labels=lambda ys: [tick_label(y, measure) for y in ys])
+        p += scale_y_continuous(
+            breaks=linear_breaks(*span_of(ys)),
+            minor_breaks=[],
+            labels=lambda ys: [tick_label(y, measure) for y in ys],
+        )
+    p += scale_x_continuous(breaks=linear_breaks(*span_of(df["mod"])), minor_breaks=[])
     return p

@@ -20,6 +20,7 @@ from plotnine import (
 )
 from scipy import stats
 
+from metareview.plots.breaks import linear_breaks, log_breaks
 from metareview.plots.forest import default_title
 from metareview.plots.format import (
     MEASURE_NAMES,
@@ -93,6 +94,7 @@ def funnel_plot(
         points = pd.concat([points, imputed[["yi", "sei", "kind"]]], ignore_index=True)
     se_max = float(points["sei"].max()) * 1.1
     reach = max(float(points["yi"].abs().max()), 2.576 * se_max) * 1.08
+    reach = min(reach, 700.0) if is_ratio(measure) else reach
     regions = contour_polygons(se_max, reach)
 
     ratio = is_ratio(measure)
@@ -136,7 +138,9 @@ def funnel_plot(
             data=points[points["kind"] == "Study"], fill=INK, color=INK, size=2.2, shape="o"
         )
         + scale_fill_manual(values=CONTOUR_FILLS, breaks=REGION_ORDER, name="Study alone")
-        + scale_y_reverse(limits=(se_max, 0), expand=(0, 0))
+        + scale_y_reverse(
+            limits=(se_max, 0), breaks=linear_breaks(0, se_max), minor_breaks=[], expand=(0, 0)
+        )
         + labs(
             x=f"{name}{' (log scale)' if ratio else ''}",
             y="Standard error",
@@ -149,21 +153,19 @@ def funnel_plot(
     )
     limits = (conv(-reach), conv(reach))
     if ratio:
-        breaks = [
-            b for b in (0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100) if limits[0] <= b <= limits[1]
-        ]
-        if len(breaks) < 2:  # a narrow axis: finer ticks (one major break crashes mizani)
-            fine = (0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 2)
-            breaks = [b for b in fine if limits[0] <= b <= limits[1]]
+        breaks = log_breaks(*limits)
         p += scale_x_log10(
             limits=limits,
             breaks=breaks,
+            minor_breaks=[],
             labels=[tick_label(math.log(b), measure) for b in breaks],
             expand=(0, 0),
         )
     else:
         p += scale_x_continuous(
             limits=limits,
+            breaks=linear_breaks(*limits),
+            minor_breaks=[],
             expand=(0, 0),
             labels=lambda xs: [tick_label(x, measure) for x in xs],
         )

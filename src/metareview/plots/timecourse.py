@@ -22,6 +22,7 @@ from plotnine import (
     scale_y_log10,
 )
 
+from metareview.plots.breaks import linear_breaks, log_breaks, span_of
 from metareview.plots.format import (
     MEASURE_NAMES,
     experimental_favoured_above,
@@ -44,6 +45,8 @@ TIME_BREAKS = (
     (12.0, "12 wk"),
     (26.0, "26 wk"),
     (52.0, "1 yr"),
+    (520.0, "10 yr"),
+    (5200.0, "100 yr"),
 )
 
 
@@ -66,17 +69,14 @@ def y_view(df: pd.DataFrame, pis: pd.DataFrame) -> tuple[float, float]:
     if len(pis):
         lo = max(min(lo, float(pis["_pi_lo"].min())), lo - 0.6 * span)
         hi = min(max(hi, float(pis["_pi_hi"].max())), hi + 0.6 * span)
+    lo, hi = span_of([lo, hi])
     pad = 0.12 * (hi - lo)
     return lo - pad, hi + 2 * pad
 
 
 def ratio_breaks(lo: float, hi: float) -> list[float]:
     """Natural-scale ticks for a log axis spanning [lo, hi] (log scale)."""
-    fine = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-    coarse = (0.0001, 0.001, 0.01, 0.1, 1, 10, 100, 1000, 10000)
-    span = hi - lo
-    candidates = fine if span <= math.log(200) else coarse
-    return [t for t in candidates if lo <= math.log(t) <= hi]
+    return log_breaks(math.exp(max(lo, -700.0)), math.exp(min(hi, 700.0)))
 
 
 def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
@@ -151,6 +151,7 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
         + scale_x_continuous(
             trans=pseudo_log_trans(sigma=TIME_SIGMA_WEEKS, base=10),
             breaks=[b for b, _ in breaks],
+            minor_breaks=[],
             labels=lambda xs: [TIME_LABELS.get(round(float(x), 9), "") for x in xs],
             expand=(0.06, 0),
         )
@@ -173,8 +174,14 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     if ratio:
         ticks = ratio_breaks(view[0], view[1])
         p += scale_y_log10(
-            breaks=ticks, labels=lambda ys: [tick_label(math.log(y), measure) for y in ys]
+            breaks=ticks,
+            minor_breaks=[],
+            labels=lambda ys: [tick_label(math.log(y), measure) for y in ys],
         )
     else:
-        p += scale_y_continuous(labels=lambda ys: [tick_label(y, measure) for y in ys])
+        p += scale_y_continuous(
+            breaks=linear_breaks(view[0], view[1]),
+            minor_breaks=[],
+            labels=lambda ys: [tick_label(y, measure) for y in ys],
+        )
     return p

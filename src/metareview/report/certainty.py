@@ -138,8 +138,13 @@ def add_certainty(
     figures_dir: str | Path,
     *,
     has_rob_file: bool = False,
+    review: dict | None = None,
 ) -> dict:
-    """Add the certainty content to ``context`` (in place) and return it."""
+    """Add the certainty content to ``context`` (in place) and return it.
+
+    ``review`` is the config's ``review:`` block; its ``intervention`` and ``comparator``
+    name the arms in the Summary of Findings headings (neutral words otherwise).
+    """
     folder = Path(figures_dir)
     for c in context.get("conditions", []):
         titles = {a["anchor"]: a["title"] for a in c.get("analyses", [])}
@@ -153,7 +158,10 @@ def add_certainty(
                 folder, rob_summary_name(a["anchor"]), f"Risk of bias by weight: {a['title']}"
             )
     prisma_fig = _figure(folder, PRISMA_NAME, "PRISMA 2020 flow diagram")
+    review = review or {}
     context["certainty"] = {
+        "intervention": str(review.get("intervention") or "intervention"),
+        "comparator": str(review.get("comparator") or "control"),
         "prisma": prisma_fig,
         "search": prisma.search_description if prisma else "",
         "rob": rob_statement(rob_rows, has_rob_file),

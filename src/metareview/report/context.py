@@ -44,6 +44,7 @@ from metareview.plots.format import (
     is_missing,
     is_ratio,
 )
+from metareview.plots.gosh import gosh_name
 from metareview.plots.overview import main_analyses
 from metareview.report.repeated import REPEATED_TABLES, repeated_section
 from metareview.review_labels import current_labels
@@ -479,6 +480,7 @@ def build_context(inputs: ReportInputs) -> dict:
                 "forest": _figure(forest_name(aid), figures, alt),
                 "funnel": _figure(funnel_name(aid), figures, f"Funnel plot: {title}"),
                 "loo": _figure(loo_name(aid), figures, f"Leave-one-out: {title}"),
+                "gosh": _figure(gosh_name(aid), figures, f"GOSH plot: {title}"),
                 "numbers": numbers_table(pooled, _n_participants(inc)),
                 "findings": interpret(pooled, inc, weights, a_sens, labels),
                 "assumptions": _assumptions(rows, labels),
@@ -594,8 +596,9 @@ def _subgroup_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> l
             if not is_missing(t.get("q_between")):
                 line = (
                     f"Test for subgroup differences: Q = {fmt_num(t['q_between'])}, df = "
-                    f"{fmt_int(t['df'])}, {fmt_p(t['p_value'])}. Subgroup comparisons are "
-                    "observational and, with few studies per level, weak."
+                    f"{fmt_int(t['df'])}, {fmt_p(t['p_value'])}{_perm_p(t.get('p_value_perm'))}. "
+                    "Subgroup comparisons are observational and, with few studies per level, "
+                    "weak."
                 )
         m = str(pooled["measure"])
         rows = [
@@ -621,6 +624,11 @@ def _subgroup_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> l
     return blocks
 
 
+def _perm_p(p) -> str:
+    """`` (permutation p = …)`` beside a test, or nothing when it was not computed."""
+    return "" if is_missing(p) else f" (permutation {fmt_p(p)})"
+
+
 def _metareg_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> list[dict]:
     mr = sens.get("metaregression")
     if mr is None or mr.empty:
@@ -636,7 +644,8 @@ def _metareg_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> li
             line = (
                 f"Slope{scale} {fmt_num(r['slope'], 3)} per unit of {column_label(mod).lower()} "
                 f"[{fmt_num(r.get('slope_ci_low'), 3)}, {fmt_num(r.get('slope_ci_high'), 3)}], "
-                f"{fmt_p(r.get('slope_p'))}; R² = {fmt_pct(r.get('r2'))}."
+                f"{fmt_p(r.get('slope_p'))}{_perm_p(r.get('slope_p_perm'))}; "
+                f"R² = {fmt_pct(r.get('r2'))}."
             )
             if k < EGGER_MIN_K:
                 line += f" With k = {k} a meta-regression is exploratory at best."

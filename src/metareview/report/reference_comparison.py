@@ -107,6 +107,8 @@ def compare(pooled: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
         }
         match = rows_for(pooled, key)
         revman = _num(ref["value"])
+        if str(ref["statistic"]) in ("z", "t"):
+            revman = abs(revman)  # RevMan 5 stores |Z|; compared as absolute values
         measure = str(ref.get("measure", ""))
         note = ""
         if match.empty:

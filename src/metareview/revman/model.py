@@ -77,6 +77,7 @@ class DataRow:
     ctl_sd: float = math.nan
     giv_estimate: float = math.nan  # generic inverse variance, analysis scale
     giv_se: float = math.nan
+    giv_natural: bool = False  # giv_estimate read on the natural scale (ratio measures)
     stored_effect: float = math.nan  # RevMan's per-study estimate (natural scale)
     stored_ci_low: float = math.nan
     stored_ci_high: float = math.nan

@@ -66,6 +66,18 @@ ROB_DOMAINS = {
 ROB_VALUES = {"low": "low", "low risk": "low", "some concerns": "some_concerns", "high": "high"}
 
 
+def tau2_method(text: str) -> str:
+    """RevMan Web's heterogeneity estimator (REML, DL, 'DerSimonian and Laird', ...) → ours."""
+    key = str(text).strip().upper()
+    if key in TAU2:
+        return TAU2[key]
+    if "RESTRICTED" in key or "REML" in key:
+        return "REML"
+    if "PAULE" in key:
+        return "PM"
+    return "DL"  # RevMan 5 and RevMan Web before 2024: DerSimonian-Laird
+
+
 def _collect(files: dict[str, bytes], name: str, data: bytes, depth: int = 0) -> None:
     if name.lower().endswith(".zip") and depth < 3:
         try:
@@ -149,7 +161,7 @@ def read_package(path: Path, display: str | None = None) -> Review:
             model="random"
             if row.get("Analysis model", "").lower().startswith("random")
             else "common",
-            tau2_method=TAU2.get(row.get("Heterogeneity estimator", "DL").upper(), "DL"),
+            tau2_method=tau2_method(row.get("Heterogeneity estimator", "")),
             ci_method="hksj" if ci.startswith("HKSJ") or "KNAPP" in ci else "z",
             level=level / 100 if not math.isnan(level) else 0.95,
             experimental_label=row.get("Experimental group label", "")

@@ -73,8 +73,12 @@ def _row(element, kind: str, subgroup: str, studies: dict[str, Study]) -> DataRo
         row.exp_mean, row.exp_sd = number(a.get("MEAN_1")), number(a.get("SD_1"))
         row.ctl_mean, row.ctl_sd = number(a.get("MEAN_2")), number(a.get("SD_2"))
         row.exp_n, row.ctl_n = number(a.get("TOTAL_1")), number(a.get("TOTAL_2"))
-    else:
-        row.giv_estimate = number(a.get("ESTIMATE", a.get("EFFECT_SIZE")))
+    else:  # ESTIMATE: as entered (log scale for ratios); EFFECT_SIZE: natural scale
+        row.giv_estimate = number(a.get("ESTIMATE"))
+        if math.isnan(row.giv_estimate):
+            row.giv_estimate = number(a.get("LOG_EFFECT_SIZE", a.get("EFFECT_SIZE")))
+            if "LOG_EFFECT_SIZE" not in a:
+                row.giv_natural = True
         row.giv_se = number(a.get("SE"))
         row.exp_n, row.ctl_n = number(a.get("TOTAL_1")), number(a.get("TOTAL_2"))
     return row
@@ -158,7 +162,6 @@ def _analysis(outcome, kind, c_no, c_name, studies, display) -> Analysis:
                 analysis.rows.append(_row(data, kind, name, studies))
     if kind == "IV":
         for row in analysis.rows:
-            if measure in RATIO and not math.isnan(row.giv_estimate):
-                log = outcome.get("LOG_DATA", "YES") == "YES"
-                row.giv_estimate = row.giv_estimate if log else math.log(row.giv_estimate)
+            if measure in RATIO and row.giv_natural and row.giv_estimate > 0:
+                row.giv_estimate = math.log(row.giv_estimate)
     return analysis

@@ -6,8 +6,9 @@ RevMan 5 and R meta (``method = "MH"``, ``Q.Cochrane = TRUE``) do it: Q is compu
 MH (Peto) estimate with the studies' inverse-variance weights, τ² by DerSimonian–Laird from that
 Q, and the summary is the inverse-variance estimate with weights 1/(vᵢ + τ²) and a Wald
 interval (or HKSJ when asked). Another τ² estimator than DL pools the studies' (yᵢ, vᵢ) by
-inverse variance (:func:`metareview.pooling.pool`), the MH estimate serving as the common
-effect. I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan).
+inverse variance (:func:`metareview.stats.pooling.pool`; I² from τ², as RevMan Web's 2024
+methods), the MH estimate serving as the common effect and Q still computed around it (not
+confirmed on a real RevMan Web file). I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def pool_binary(
             level=level,
         )
         row = re.to_dict()
-        row.update({key: base[key] for key in ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high")})
+        kept = ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high", "q", "q_df", "q_p")
+        row.update({key: base[key] for key in kept})  # Q around the MH estimate, as rma.mh
         row["k"] = k
         return PooledResult(**row, weights=re.weights)
     w = 1 / fe.vi

@@ -39,6 +39,7 @@ class Batch:
     v: np.ndarray
     m: np.ndarray
     X: np.ndarray
+    intercept_only: bool = False  # X is a column of ones (fast path)
 
     @property
     def k(self) -> np.ndarray:
@@ -51,24 +52,28 @@ class Batch:
 
 
 def make_batch(y, v, m=None, X=None) -> Batch:
-    """A :class:`Batch` from (B, k) or (k,) arrays; padding entries get v = 1 and weight 0."""
+    """A :class:`Batch` from (B, k) or (k,) arrays (and X of (k, p) or (B, k, p)), broadcast
+    to a common B; padding entries (m = 0) get y = 0, v = 1 and weight 0."""
     y = np.atleast_2d(np.asarray(y, dtype=float))
     v = np.atleast_2d(np.asarray(v, dtype=float))
-    y, v = np.broadcast_arrays(y, v)
-    m = np.ones(y.shape) if m is None else np.broadcast_to(np.asarray(m, dtype=float), y.shape)
-    y, v = np.where(m > 0, y, 0.0), np.where(m > 0, v, 1.0)
+    m = np.ones((1, y.shape[1])) if m is None else np.atleast_2d(np.asarray(m, dtype=float))
     if X is None:
-        X = np.ones((*y.shape, 1))
+        X = np.ones((1, y.shape[1], 1))
     else:
         X = np.asarray(X, dtype=float)
         X = X[None] if X.ndim == 2 else X
-        X = np.broadcast_to(X, (y.shape[0], *X.shape[1:]))
-    return Batch(y, v, np.asarray(m, dtype=float), X)
+    intercept_only = X.shape[2] == 1 and bool(np.all(X == 1.0))
+    n = max(y.shape[0], v.shape[0], m.shape[0], X.shape[0])
+    shape = (n, y.shape[1])
+    y, v, m = (np.broadcast_to(a, shape) for a in (y, v, m))
+    y, v = np.where(m > 0, y, 0.0), np.where(m > 0, v, 1.0)
+    X = np.broadcast_to(X, (n, *X.shape[1:]))
+    return Batch(y, v, np.array(m), X, intercept_only)
 
 
-def rows(batch: Batch, keep: np.ndarray) -> Batch:
-    """The rows ``keep`` (index or boolean) of a batch."""
-    return Batch(batch.y[keep], batch.v[keep], batch.m[keep], batch.X[keep])
+def rows(batch: Batch, keep) -> Batch:
+    """The rows ``keep`` (index, slice or boolean) of a batch."""
+    return Batch(batch.y[keep], batch.v[keep], batch.m[keep], batch.X[keep], batch.intercept_only)
 
 
 @dataclass(frozen=True)
@@ -88,17 +93,18 @@ class WeightedFit:
 
 def weighted_fit(batch: Batch, tau2) -> WeightedFit:
     """WLS of y on X with weights m / (v + tau²) for every row."""
-    tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), batch.y.shape[:1])
-    w = batch.m / (batch.v + tau2[:, None])
-    XW = batch.X * w[..., None]
-    if batch.p == 1:
+    tau2 = np.asarray(tau2, dtype=float)
+    w = batch.m / (batch.v + (tau2[:, None] if tau2.ndim else tau2))
+    if batch.intercept_only:
         sw = w.sum(axis=1)
-        beta = (w * batch.y).sum(axis=1)[:, None] / sw[:, None]
+        beta = ((w * batch.y).sum(axis=1) / sw)[:, None]
+        resid = batch.y - beta
         cov = (1.0 / sw)[:, None, None]
     else:
+        XW = batch.X * w[..., None]
         cov = np.linalg.inv(np.einsum("bki,bkj->bij", XW, batch.X))
         beta = np.einsum("bij,bj->bi", cov, np.einsum("bki,bk->bi", XW, batch.y))
-    resid = batch.y - np.einsum("bkp,bp->bk", batch.X, beta)
+        resid = batch.y - np.einsum("bkp,bp->bk", batch.X, beta)
     return WeightedFit(w, beta, cov, resid, (w * resid**2).sum(axis=1))
 
 
@@ -110,13 +116,17 @@ def residual_q(batch: Batch, tau2) -> np.ndarray:
 def _traces(batch: Batch, fit: WeightedFit) -> tuple[np.ndarray, np.ndarray]:
     """(tr P, tr P²) with P = W − WX(XᵀWX)⁻¹XᵀW, from p × p matrices only."""
     w = fit.w
-    XW2 = batch.X * (w**2)[..., None]
+    w2 = w**2
+    if batch.intercept_only:
+        sw, sw2 = w.sum(axis=1), w2.sum(axis=1)
+        return sw - sw2 / sw, sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
+    XW2 = batch.X * w2[..., None]
     B2 = np.einsum("bki,bkj->bij", XW2, batch.X)
     B3 = np.einsum("bki,bkj->bij", XW2 * w[..., None], batch.X)
     AB2 = fit.cov @ B2
     tr_p = w.sum(axis=1) - np.trace(AB2, axis1=1, axis2=2)
     tr_p2 = (
-        (w**2).sum(axis=1)
+        w2.sum(axis=1)
         - 2 * np.trace(fit.cov @ B3, axis1=1, axis2=2)
         + np.einsum("bij,bji->b", AB2, AB2)
     )

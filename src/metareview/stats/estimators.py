@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metareview.stats import single
 from metareview.stats.engine import (
     EXACT_XTOL,
     MAX_ITER,
@@ -19,6 +20,7 @@ from metareview.stats.engine import (
     THRESHOLD,
     Batch,
     _traces,
+    rows,
     weighted_fit,
 )
 from metareview.stats.options import FitOptions
@@ -58,13 +60,22 @@ def dersimonian_laird(batch: Batch) -> np.ndarray:
 
 def hedges(batch: Batch) -> np.ndarray:
     """Hedges' (HE) estimator: OLS residual sum of squares minus tr(P_ols V), over k − p."""
-    ols = weighted_fit(Batch(batch.y, np.ones_like(batch.v), batch.m, batch.X), 0.0)
+    ols = weighted_fit(_with_v(batch, np.ones_like(batch.v)), 0.0)
     # weights m / (1 + 0) = m: ordinary least squares on the rows' studies
     mv = batch.m * batch.v
     hat_v = np.einsum(
         "bij,bji->b", ols.cov, np.einsum("bki,bkj->bij", batch.X * mv[..., None], batch.X)
     )
     return (ols.q - (mv.sum(axis=1) - hat_v)) / (batch.k - batch.p)
+
+
+def _one_row(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    keep = batch.m[0] > 0
+    return batch.y[0][keep], batch.v[0][keep]
+
+
+def _with_v(batch: Batch, v: np.ndarray) -> Batch:
+    return Batch(batch.y, v, batch.m, batch.X, batch.intercept_only)
 
 
 def hunter_schmidt(batch: Batch) -> np.ndarray:
@@ -105,17 +116,64 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
 
     ``threshold=None``: iterate until the change is ≤ 1e-12·max(1, tau²), truncating a
     negative step at 0; with a threshold (metafor's 1e-5), halve a step that would make tau²
-    negative until it does not, and stop when the change is ≤ the threshold.
+    negative until it does not, and stop when the change is ≤ the threshold. For ML and
+    REML a converged estimate is then checked against tau² = 0 as metafor does
+    (``ll0check``): where the (restricted) likelihood is higher at 0, Fisher scoring stopped
+    at a local maximum and tau² is set to 0.
     """
+    fit = _fisher_scoring(batch, method, threshold)
+    if method not in ("ML", "REML"):
+        return fit
+    limit = THRESHOLD if threshold is None else threshold
+    tau2 = np.where(fit.converged & local_maximum(batch, method, fit.tau2, limit), 0.0, fit.tau2)
+    return Tau2Batch(tau2, fit.iterations, fit.converged)
+
+
+#: metafor's ``control$tol`` default (.Machine$double.eps^0.25), used by its ``ll0check``.
+LL0_TOL = np.finfo(float).eps ** 0.25
+
+
+def log_likelihood(batch: Batch, method: str, tau2) -> np.ndarray:
+    """(Restricted) log-likelihood of every row at tau², as metafor's ``ll0check``."""
+    fit = weighted_fit(batch, tau2)
+    k, p = batch.k, batch.p
+    tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), k.shape)
+    logv = (batch.m * np.log(batch.v + tau2[:, None])).sum(axis=1)
+    if method == "ML":
+        return -k / 2 * np.log(2 * np.pi) - logv / 2 - fit.q / 2
+    if batch.intercept_only:
+        logdet = -np.log(fit.cov[:, 0, 0])  # log det(XᵀWX) = log Σw
+    else:
+        logdet = -np.linalg.slogdet(fit.cov)[1]
+    return -(k - p) / 2 * np.log(2 * np.pi) - logv / 2 - logdet / 2 - fit.q / 2
+
+
+def local_maximum(batch: Batch, method: str, tau2: np.ndarray, threshold: float) -> np.ndarray:
+    """Rows where the likelihood at tau² = 0 beats the estimate by more than metafor's tol."""
+    ll0 = log_likelihood(batch, method, 0.0)
+    ll = log_likelihood(batch, method, tau2)
+    return (ll0 - ll > LL0_TOL) & (tau2 > threshold)
+
+
+def _fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Batch:
+    """The Fisher scoring iterations of :func:`fisher_scoring`."""
     tau2 = np.maximum(0.0, hedges(batch))
     n = tau2.size
+    if n == 1 and batch.intercept_only:
+        y, v = _one_row(batch)
+        t, it, ok = single.fisher_scoring(
+            y, v, method, float(tau2[0]), threshold, THRESHOLD, MAX_ITER
+        )
+        return Tau2Batch(np.array([t]), np.array([it]), np.array([ok]))
+    if batch.intercept_only:
+        return _fisher_intercept(batch, method, tau2, threshold)
     iterations = np.zeros(n, dtype=int)
     moving = np.ones(n, dtype=bool)
     for _ in range(MAX_ITER):
         idx = np.flatnonzero(moving)
         if idx.size == 0:
             break
-        sub = Batch(batch.y[idx], batch.v[idx], batch.m[idx], batch.X[idx])
+        sub = batch if idx.size == n else rows(batch, idx)
         old = tau2[idx]
         adj = _fisher_step(sub, method, old)
         if threshold is None:
@@ -128,6 +186,50 @@ def fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2Ba
         tau2[idx] = new
         iterations[idx] += 1
         moving[idx[np.abs(new - old) <= limit]] = False
+    return Tau2Batch(tau2, iterations, ~moving)
+
+
+def _intercept_step(method: str, Y, V, M, K, tau2):
+    """Fisher scoring step of intercept-only rows, from sums only (~15 array operations)."""
+    w = M / (V + tau2[:, None])
+    sw = w.sum(axis=1)
+    r = Y - ((w * Y).sum(axis=1) / sw)[:, None]
+    wr = w * r
+    if method == "REML":
+        w2 = w * w
+        sw2 = w2.sum(axis=1)
+        tr_p2 = sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
+        return ((wr * wr).sum(axis=1) - (sw - sw2 / sw)) / tr_p2
+    if method == "ML":
+        return ((wr * wr).sum(axis=1) - sw) / (w * w).sum(axis=1)
+    return ((wr * r).sum(axis=1) * K / (K - 1) - K) / sw  # EB (Morris)
+
+
+def _fisher_intercept(batch: Batch, method: str, tau2: np.ndarray, threshold) -> Tau2Batch:
+    """:func:`fisher_scoring` for intercept-only rows; converged rows leave the arrays."""
+    n = tau2.size
+    iterations, moving = np.zeros(n, dtype=int), np.ones(n, dtype=bool)
+    idx = np.arange(n)
+    Y, V, M, K = batch.y, batch.v, batch.m, batch.k
+    for _ in range(MAX_ITER):
+        if idx.size == 0:
+            break
+        old = tau2[idx]
+        adj = _intercept_step(method, Y, V, M, K, old)
+        if threshold is None:
+            new = np.maximum(0.0, old + adj)
+            limit = THRESHOLD * np.maximum(1.0, new)
+        else:
+            while np.any(old + adj < 0.0):
+                adj = np.where(old + adj < 0.0, adj / 2, adj)
+            new, limit = old + adj, threshold
+        tau2[idx] = new
+        iterations[idx] += 1
+        done = np.abs(new - old) <= limit
+        if done.any():
+            moving[idx[done]] = False
+            keep = ~done
+            idx, Y, V, M, K = idx[keep], Y[keep], V[keep], M[keep], K[keep]
     return Tau2Batch(tau2, iterations, ~moving)
 
 
@@ -154,7 +256,7 @@ def q_root(batch: Batch, target: np.ndarray, xtol: float, limit=None):
     todo = np.flatnonzero(q0 > target)
     if todo.size == 0:
         return root, iterations, converged, capped
-    sub = Batch(batch.y[todo], batch.v[todo], batch.m[todo], batch.X[todo])
+    sub = rows(batch, todo)
     goal = np.broadcast_to(target, (n,))[todo]
     upper, f_upper = _bracket(
         sub, goal, None if limit is None else np.broadcast_to(limit, (n,))[todo]
@@ -164,9 +266,16 @@ def q_root(batch: Batch, target: np.ndarray, xtol: float, limit=None):
     root[todo[beyond]] = upper[beyond]
     converged[todo[beyond]] = False
     inside = ~beyond
-    if inside.any():
+    if inside.any() and todo.size <= 2 and batch.intercept_only:
+        for j in np.flatnonzero(inside):
+            y, v = _one_row(rows(sub, [j]))
+            f0 = float(q0[todo[j]] - goal[j])
+            root[todo[j]], iterations[todo[j]], converged[todo[j]] = single.q_root(
+                y, v, float(goal[j]), float(upper[j]), float(f_upper[j]), f0, xtol
+            )
+    elif inside.any():
         ok = np.flatnonzero(inside)
-        part = Batch(sub.y[ok], sub.v[ok], sub.m[ok], sub.X[ok])
+        part = rows(sub, ok)
         r, it, conv = brentq(
             lambda t: weighted_fit(part, t).q - goal[ok],
             np.zeros(ok.size),

@@ -14,7 +14,9 @@ number there (~1e-9), a difference far below any printed digit. Inference is met
 ``test = "z"``: SE from (XᵀV⁻¹X)⁻¹, normal CIs and p-values.
 
 One study only: σ²_study is not identifiable (a shared shift of all effects is absorbed by the
-intercept), so it is fixed at 0 and the fit says so in ``note``.
+intercept), so it is fixed at 0 and the fit says so in ``note``. One effect per study: only
+σ²_study + σ²_effect is identifiable, so σ²_effect is fixed at 0 and the model is the ordinary
+REML random-effects model (metafor splits the sum arbitrarily, wherever its optimiser stops).
 
 Validated against metafor 3.8-1 ``rma.mv`` on the fixtures of
 ``tests/reference/make_fixtures_multilevel.R`` (``tests/unit/test_multilevel.py``): balanced and
@@ -206,8 +208,14 @@ def fit_multilevel(
     Z = _study_indicator(study)
     k_studies = Z.shape[1]
     reml = _Reml(yi, vi, X, Z @ Z.T)
-    free = np.array([k_studies > 1, True])
+    one_each = k_studies == yi.size
+    free = np.array([k_studies > 1, not one_each])
     note = "" if free[0] else "one study: sigma2_study fixed at 0 (not identifiable)"
+    if one_each:
+        note = (
+            "one effect per study: sigma2_effect fixed at 0 (only the sum of the two "
+            "variance components is identifiable; sigma2_study is the usual tau2)"
+        )
     s2, converged = _maximise(reml, free)
     V, W, XtWX, beta, _ = reml.parts(s2)
     vcov = np.linalg.inv(XtWX)

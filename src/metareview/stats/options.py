@@ -38,7 +38,7 @@ class FitOptions:
     ci_method: str = "hksj"
     level: float = 0.95
     convergence: str = "exact"
-    tau2_search_limit: bool = True
+    tau2_search_limit: bool = False
 
     def __post_init__(self) -> None:
         if self.tau2_method not in TAU2_METHODS:

@@ -91,7 +91,10 @@ class CR2:
         se = float(np.sqrt(c @ self.vcov @ c))
         df = self.satterthwaite_df(c)
         crit = stats.t.ppf(0.5 + level / 2, df)
-        p = float(2 * stats.t.sf(abs(estimate / se), df)) if se > 0 else float("nan")
+        if se > 0:
+            p = float(2 * stats.t.sf(abs(estimate / se), df))
+        else:  # every residual is 0: the estimate is exact under this variance
+            p = 1.0 if estimate == 0 else 0.0
         return {
             "se": se,
             "df": df,

@@ -202,6 +202,25 @@ def estimate_side(yi, vi, tau2_method: str, convergence: str = "exact") -> str:
     return "right" if weighted_fit(yi, vi, X, tau2).beta[1] < 0 else "left"
 
 
+def _l0_iterations(ys, vs, tau2_method: str, convergence: str, max_iter: int):
+    """(k0, last intercept, iterations) of the L0 estimator on flipped, sorted effects."""
+    k = ys.size
+    k0, k0_prev, iterations = 0, -1, 0
+    while k0 != k0_prev:
+        k0_prev = k0
+        iterations += 1
+        if iterations > max_iter:
+            raise RuntimeError("trim-and-fill did not converge")
+        beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method, convergence)
+        centred = _snap(ys - beta, ys)
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
+        signed = np.sign(centred) * ranks
+        s_r = float(signed[signed > 0].sum())
+        k0 = max(0, int(np.round((4 * s_r - k * (k + 1)) / (2 * k - 1))))
+    return k0, beta, iterations
+
+
 def trim_and_fill(
     yi,
     vi,
@@ -241,21 +260,7 @@ def trim_and_fill(
     order = np.argsort(sign * yi, kind="stable")
     ys, vs = sign * yi[order], vi[order]
 
-    k0, k0_prev, iterations = 0, -1, 0
-    while k0 != k0_prev:
-        k0_prev = k0
-        iterations += 1
-        if iterations > max_iter:
-            raise RuntimeError("trim-and-fill did not converge")
-        beta = _intercept(ys[: k - k0], vs[: k - k0], tau2_method, convergence)
-        centred = _snap(ys - beta, ys)
-        ranks = np.empty(k)
-        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
-        signed = np.sign(centred) * ranks
-        s_r = float(signed[signed > 0].sum())
-        k0_raw = (4 * s_r - k * (k + 1)) / (2 * k - 1)
-        k0 = max(0, int(np.round(k0_raw)))
-
+    k0, beta, iterations = _l0_iterations(ys, vs, tau2_method, convergence, max_iter)
     # mirror the k0 largest (flipped) effects around the final intercept, in the original scale
     filled_yi = sign * (2 * beta - ys[k - k0 :])
     filled_vi = vs[k - k0 :]

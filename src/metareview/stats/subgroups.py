@@ -103,3 +103,47 @@ def test_subgroup_differences(estimates, ses) -> SubgroupTest:
 
 
 test_subgroup_differences.__test__ = False  # not a pytest test despite its name
+
+
+def permutation_p_value(
+    yi, vi, groups, options: FitOptions | None = None, *, n_perm: int = 1000, seed=None
+) -> float:
+    """Permutation p-value of the test for subgroup differences.
+
+    The level labels of the studies with a level are permuted (every distinct assignment
+    when there are at most ``n_perm``, else ``n_perm`` random ones including the observed,
+    as ``metafor::permutest`` does for moderators); each permuted data set is pooled per level
+    (one batch) and Q between levels recomputed. p = share of Q_perm ≥ Q_obs − sqrt(eps); NaN
+    when Q is undefined (a level's SE is 0).
+    """
+    from metareview.stats.permutation import COMPTOL, label_permutations
+
+    opts = resolve(options)
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    labels = pd.Series(list(groups), dtype=object)
+    missing = (labels.isna() | (labels.astype(str).str.strip() == "")).to_numpy()
+    y, v = yi[~missing], vi[~missing]
+    keys = labels[~missing].map(level_key).to_numpy(dtype=str)
+    levels = np.unique(keys)
+    if levels.size < 2:
+        return NAN
+    perms, _ = label_permutations(keys, n_perm, np.random.default_rng(seed))
+    permuted = keys[perms]  # (n, k): the label of each study under each permutation
+    masks = (permuted[:, None, :] == levels[None, :, None]).reshape(-1, y.size)
+    s = summarize(make_batch(y, v, masks), opts)
+    est, se = s.estimate.reshape(-1, levels.size), s.se.reshape(-1, levels.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = 1.0 / se**2
+        mean = (w * est).sum(axis=1) / w.sum(axis=1)
+        q = (w * (est - mean[:, None]) ** 2).sum(axis=1)
+    q = np.where((se > 0).all(axis=1), q, np.nan)
+    observed = test_subgroup_differences(*_observed(y, v, keys, levels, opts)).q_between
+    if np.isnan(observed):
+        return NAN
+    return float(np.nanmean(q >= observed - COMPTOL))
+
+
+def _observed(y, v, keys, levels, opts):
+    masks = keys[None, :] == levels[:, None]
+    s = summarize(make_batch(y, v, masks), opts)
+    return s.estimate, s.se

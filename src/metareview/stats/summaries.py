@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from metareview.stats import estimators
+from metareview.stats import dist, estimators
 from metareview.stats.engine import EXACT_XTOL, METAFOR_TOL, Batch, rows, weighted_fit
 from metareview.stats.options import FitOptions
 
@@ -51,13 +50,13 @@ def wald(estimate, se, level: float, df=None):
     """Two-sided CI and p-value per row, normal (``df=None``) or t with ``df`` per row."""
     estimate, se = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
     if df is None:
-        crit = stats.norm.ppf(0.5 + level / 2) * np.ones_like(se)
+        crit = dist.norm_ppf(0.5 + level / 2) * np.ones_like(se)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = 2 * stats.norm.sf(np.abs(estimate / se))
+            p = 2 * dist.norm_sf(np.abs(estimate / se))
     else:
-        crit = stats.t.ppf(0.5 + level / 2, df)
+        crit = dist.t_ppf(0.5 + level / 2, df)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = 2 * stats.t.sf(np.abs(estimate / se), df)
+            p = 2 * dist.t_sf(np.abs(estimate / se), df)
     p = np.where(se == 0.0, np.where(estimate == 0.0, 1.0, 0.0), p)
     return estimate - crit * se, estimate + crit * se, p
 
@@ -104,7 +103,7 @@ def summarize(batch: Batch, options: FitOptions, tau2=None) -> Summary:
         low, high, p = wald(estimate, se, options.level)
     s2 = typical_variance(batch)
     with np.errstate(divide="ignore", invalid="ignore"):
-        crit = stats.t.ppf(0.5 + options.level / 2, k - 2)
+        crit = dist.t_ppf(0.5 + options.level / 2, k - 2)
         half = np.where(k >= 3, crit * np.sqrt(tau2 + se**2), NAN)
         weights = 100 * re.w / re.w.sum(axis=1, keepdims=True)
     return Summary(
@@ -118,7 +117,7 @@ def summarize(batch: Batch, options: FitOptions, tau2=None) -> Summary:
         iterations=fit_tau2.iterations,
         converged=fit_tau2.converged,
         q=np.where(single, 0.0, fe.q),
-        q_p=np.where(single, 1.0, stats.chi2.sf(fe.q, np.maximum(k - 1, 1))),
+        q_p=np.where(single, 1.0, dist.chi2_sf(fe.q, np.maximum(k - 1, 1))),
         i2=i2_of(tau2, s2),
         h2=(tau2 + s2) / s2,
         s2=s2,
@@ -148,8 +147,13 @@ def q_profile(batch: Batch, options: FitOptions, tau2: np.ndarray):
     alpha = 1 - options.level
     xtol = METAFOR_TOL if options.convergence == "metafor" else EXACT_XTOL
     limit = np.maximum(100.0, 10 * tau2) if options.tau2_search_limit else None
-    low, _, _, cap_low = estimators.q_root(batch, stats.chi2.ppf(1 - alpha / 2, df), xtol, limit)
-    high, _, _, cap_high = estimators.q_root(batch, stats.chi2.ppf(alpha / 2, df), xtol, limit)
+    n = df.size
+    both = rows(batch, np.concatenate([np.arange(n), np.arange(n)]))
+    targets = np.concatenate([dist.chi2_ppf(1 - alpha / 2, df), dist.chi2_ppf(alpha / 2, df)])
+    limits = None if limit is None else np.concatenate([limit, limit])
+    root, _, _, capped = estimators.q_root(both, targets, xtol, limits)
+    low, high = root[:n], root[n:]
+    cap_low, cap_high = capped[:n], capped[n:]
     return low, high, cap_low | cap_high, limit
 
 

@@ -1,0 +1,72 @@
+"""GOSH: the random-effects model fitted to subsets of the studies, as ``metafor::gosh.rma``.
+
+All 2^k − 1 non-empty subsets when that is at most ``max_subsets`` (metafor's default
+10^6), else ``max_subsets`` random subsets drawn as metafor draws them: a size m with
+probability ∝ Binomial(m; k, 1/2) (m ≥ 1), then m studies at random — from a seeded numpy
+Generator. Subsets come in metafor's order: by size, then in ``expand.grid`` order (the
+first study varying fastest). A subset of one study reports that study with tau² = 0,
+I² = 0, H² = 1 and Q = 0, as ``rma()`` does for k = 1. Every subset is one row of a batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from metareview.stats.engine import make_batch
+from metareview.stats.options import FitOptions
+from metareview.stats.summaries import MAX_CELLS, summarize
+
+MAX_SUBSETS = 1_000_000
+COLUMNS = ["k", "q", "i2", "h2", "tau2", "estimate"]
+
+
+def subsets(k: int, max_subsets: int = MAX_SUBSETS, seed=None) -> tuple[np.ndarray, bool]:
+    """Inclusion matrix (n, k) of the subsets to fit and whether it is every subset."""
+    if 2**k - 1 <= max_subsets:
+        codes = np.arange(1, 2**k)
+        incl = ((codes[:, None] >> np.arange(k)) & 1).astype(bool)
+        return incl, True
+    rng = np.random.default_rng(seed)
+    sizes = np.arange(1, k + 1)
+    prob = stats.binom.pmf(sizes, k, 0.5)
+    m = rng.choice(sizes, size=max_subsets, p=prob / prob.sum())
+    incl = np.empty((max_subsets, k), dtype=bool)
+    step = max(1, MAX_CELLS // k)
+    for i in range(0, max_subsets, step):
+        keys = rng.random((min(step, max_subsets - i), k))
+        ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
+        incl[i : i + step] = ranks < m[i : i + step, None]
+    return incl, False
+
+
+def gosh(
+    yi, vi, options: FitOptions | None = None, *, max_subsets: int = MAX_SUBSETS, seed=None
+) -> pd.DataFrame:
+    """One row per subset: ``k, q, i2, h2, tau2, estimate`` (metafor's ``gosh()$res``)."""
+    options = options or FitOptions()
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    if yi.size < 2:
+        raise ValueError("GOSH needs at least 2 studies")
+    incl, _ = subsets(yi.size, max_subsets, seed)
+    incl = incl[np.argsort(incl.sum(axis=1), kind="stable")]
+    parts = []
+    step = max(1, MAX_CELLS // yi.size)
+    for i in range(0, incl.shape[0], step):
+        mask = incl[i : i + step]
+        s = summarize(make_batch(np.broadcast_to(yi, mask.shape), vi, mask), options)
+        single = s.k == 1
+        parts.append(
+            pd.DataFrame(
+                {
+                    "k": s.k,
+                    "q": s.q,
+                    "i2": np.where(single, 0.0, s.i2),
+                    "h2": np.where(single, 1.0, s.h2),
+                    "tau2": np.where(single, 0.0, s.tau2),
+                    "estimate": s.estimate,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)[COLUMNS]

@@ -1,0 +1,73 @@
+"""GOSH table and plot, permutation columns of the sensitivity tables (synthetic data)."""
+
+import numpy as np
+import pandas as pd
+
+from metareview.gosh_analyses import TABLE_COLUMNS, gosh_table
+from metareview.plots.export import svg_bytes
+from metareview.plots.gosh_figures import gosh_figures
+from metareview.sensitivity import run_sensitivity
+from metareview.stats.options import FitOptions
+
+
+def effects(k, condition="crps", seed=0):
+    """SYNTHETIC effect sizes (not from any study)."""
+    rng = np.random.default_rng(seed)
+    vi = rng.uniform(0.02, 0.2, k)
+    return pd.DataFrame(
+        {
+            "condition": condition,
+            "study_id": [f"s{i}" for i in range(k)],
+            "outcome": "pain",
+            "timepoint_weeks": 1.0,
+            "measure": "MD",
+            "yi": rng.normal(-0.5, np.sqrt(vi + 0.05)),
+            "vi": vi,
+            "included": True,
+        }
+    )
+
+
+def test_gosh_table_covers_analyses_with_six_or_more_studies():
+    frame = pd.concat([effects(7), effects(5, "fibromyalgia", 1)], ignore_index=True)
+    table = gosh_table(frame, FitOptions(), seed=1)
+    assert list(table.columns) == TABLE_COLUMNS
+    assert set(table["condition"]) == {"crps"} and len(table) == 2**7 - 1
+    assert table.equals(gosh_table(frame, FitOptions(), seed=1))
+    sampled = gosh_table(effects(9), FitOptions(), seed=2, max_subsets=100)
+    assert len(sampled) == 100 and sampled.equals(
+        gosh_table(effects(9), FitOptions(), seed=2, max_subsets=100)
+    )
+
+
+def test_gosh_figure_is_drawn_and_reproducible():
+    table = gosh_table(effects(7), FitOptions(), seed=1)
+    pooled = pd.DataFrame(
+        {"condition": ["crps"], "outcome": ["pain"], "timepoint_weeks": [1.0], "measure": ["MD"],
+         "estimate": [-0.5]}
+    )  # fmt: skip
+    ((name, plot),) = list(gosh_figures(table, pooled))
+    ((_, again),) = list(gosh_figures(table, pooled))
+    assert name == "gosh_crps--pain--w1.svg"
+    assert svg_bytes(plot) == svg_bytes(again)  # a plotnine plot is drawn once
+
+
+def test_permutation_p_values_sit_beside_the_tests_and_follow_the_seed():
+    frame = effects(12)
+    studies = pd.DataFrame(
+        {"study_id": frame["study_id"], "route": ["iv", "oral"] * 6, "dose": np.arange(12.0)}
+    )
+    run = lambda seed, n: run_sensitivity(  # noqa: E731
+        frame, studies, subgroups=["route"], moderators=["dose"], permutations=n, seed=seed
+    )
+    a, b, off = run(5, 300), run(5, 300), run(5, 0)
+    for table, column in (("metaregression", "slope_p_perm"), ("subgroup_tests", "p_value_perm")):
+        p = a[table].loc[0, column]
+        assert 0 < p <= 1 and p == b[table].loc[0, column]
+        assert np.isnan(off[table].loc[0, column])
+        assert "permutations: 0" in off[table].loc[0, "note"]
+    # 12 studies, 6 per route: 924 distinct label assignments > 300, so a seeded sample
+    assert (
+        abs(a["metaregression"].loc[0, "slope_p_perm"] - a["metaregression"].loc[0, "slope_p"])
+        < 0.15
+    )
