@@ -22,11 +22,11 @@ GATHER = {"gather_effect_sizes", "gather_pooled", "gather_sensitivity", "plot_ov
           "render_report", "write_provenance"}  # fmt: skip
 #: Whole-review rules added by other stages; they read the combined tables, so they rerun
 #: whenever any condition changes.
-WHOLE_REVIEW = {"analyse_repeated", "assess_certainty", "plot_certainty"}
+WHOLE_REVIEW = {"analyse_repeated", "assess_certainty", "plot_certainty", "gosh"}
 PER_CONDITION = {"effect_sizes_condition", "pool_condition", "sensitivity_condition",
                  "plot_condition"}  # fmt: skip
 #: Per-condition rules whose inputs are that condition's files only. (plot_condition also
-#: reads results/multilevel_timecourse.csv and results/risk_of_bias.csv, whole-review tables
+#: reads results/gosh.csv, multilevel_timecourse.csv and risk_of_bias.csv, whole-review tables
 #: rewritten on every change, so every condition's figures are redrawn: a known gap.)
 CONDITION_ONLY = PER_CONDITION - {"plot_condition"}
 
