@@ -160,6 +160,8 @@ def run_review(root: Path) -> dict:
                 subgroups=config["subgroups"],
                 moderators=config["moderators"],
                 convergence=config["convergence"],
+                permutations=config["permutations"],
+                seed=config["seed"],
             ),
         )
         run(
@@ -196,6 +198,16 @@ def run_review(root: Path) -> dict:
             Named(["results/certainty_figures"]),
             Named(),
         )
+        run(
+            "run_gosh",
+            Named(effects=effects),
+            Named(gosh="results/gosh.csv"),
+            Named(
+                tau2_method=config["tau2_method"],
+                convergence=config["convergence"],
+                seed=config["seed"],
+            ),
+        )
         figure_inputs = {k: sens[k] for k in (
             "small_study", "trimfill_filled", "leave_one_out", "subgroups", "subgroup_tests",
             "metaregression")}  # fmt: skip
@@ -208,6 +220,7 @@ def run_review(root: Path) -> dict:
                 **figure_inputs,
                 multilevel_timecourse=repeated["timecourse"],
                 risk_of_bias=certainty["risk_of_bias"],
+                gosh="results/gosh.csv",
             ),
             Named(["results/figures"]),
             Named(conditions=config["conditions"], review=config["review"]),
@@ -239,6 +252,7 @@ def run_review(root: Path) -> dict:
                 subgroups=config["subgroups"],
                 moderators=config["moderators"],
                 review=config["review"],
+                conventions=config["conventions"],
             ),
         )
     return config

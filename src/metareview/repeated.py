@@ -29,15 +29,18 @@ arms' events and denominators is refitted by the binomial-normal UM.FS model
 Double-zero studies count towards ``k_reported`` but are dropped from the fit (as metafor);
 fewer than two remaining, or an odds ratio at 0 or infinity, give an empty estimate with the
 reason in ``note``. ``sparse`` flags analyses where most studies have fewer than 5 events in
-an arm: there the GLMM is the primary result.
+an arm: there the GLMM is the primary result. ``mh_*`` is the Mantel–Haenszel common-effect log
+OR without continuity correction (:mod:`metareview.stats.mantel_haenszel`, as ``rma.mh``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from metareview.stats.glmm import fit_um_fs
+from metareview.stats.mantel_haenszel import Tables, mantel_haenszel
 from metareview.stats.multilevel import fit_multilevel, time_covariate
 from metareview.stats.robust import CR2
 
@@ -53,7 +56,7 @@ TIMECOURSE_COLUMNS = [
 RARE_EVENTS_COLUMNS = [
     "condition", "outcome", "timepoint_weeks", "measure", "model", "k", "estimate", "se",
     "ci_low", "ci_high", "tau2", "p_value", "k_reported", "k_dropped", "exp_events", "exp_n",
-    "ctl_events", "ctl_n", "sparse", "note",
+    "ctl_events", "ctl_n", "sparse", "mh_estimate", "mh_se", "mh_ci_low", "mh_ci_high", "note",
 ]  # fmt: skip
 
 #: A study arm with fewer events than this is "few events" (Cochrane Handbook 10.4.4.4).
@@ -233,6 +236,24 @@ def _binary_rows(effects: pd.DataFrame) -> pd.DataFrame:
     return effects[kind & usable & counts]
 
 
+def mantel_haenszel_or(a, n1, c, n2, level: float = 0.95) -> dict:
+    """Mantel–Haenszel common-effect log OR without continuity correction (``rma.mh``);
+    empty when no table has events in the directions the OR needs (Σ a·d or Σ b·c is 0)."""
+    tables = Tables.from_counts(a, n1, c, n2)
+    r = np.sum(tables.ai * tables.di / tables.total)
+    s = np.sum(tables.bi * tables.ci / tables.total)
+    if r <= 0 or s <= 0:
+        return {}
+    fit = mantel_haenszel(tables, "OR")
+    z = stats.norm.ppf(0.5 + level / 2)
+    return {
+        "mh_estimate": fit.estimate,
+        "mh_se": fit.se,
+        "mh_ci_low": fit.estimate - z * fit.se,
+        "mh_ci_high": fit.estimate + z * fit.se,
+    }
+
+
 def rare_events_table(
     effects: pd.DataFrame, *, model: str = "UM.FS", level: float = 0.95
 ) -> pd.DataFrame:
@@ -272,6 +293,7 @@ def rare_events_table(
                 "ctl_events": int(c.sum()),
                 "ctl_n": int(n2.sum()),
                 "sparse": bool(few),
+                **mantel_haenszel_or(a, n1, c, n2, level),
                 "note": _join(
                     fit.note,
                     f"{fit.k_dropped} double-zero stud{'y' if fit.k_dropped == 1 else 'ies'}"

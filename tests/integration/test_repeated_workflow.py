@@ -82,6 +82,8 @@ def test_rare_events_rows_match_rma_glmm(results):
             assert row[key] == pytest.approx(tight[key], rel=1e-5), key
             assert row[key] == pytest.approx(expected["default"][key], rel=1e-4), key
         assert row["tau2"] == pytest.approx(tight["tau2"], abs=1e-6)
+        for key in ("estimate", "se", "ci_low", "ci_high"):  # rma.mh, no correction
+            assert row[f"mh_{key}"] == pytest.approx(expected["mh"][key], rel=1e-9), key
     assert bool(table.loc["ae_dissociation", "sparse"])
     assert not bool(table.loc["ae_nausea", "sparse"])
     assert "double-zero" in table.loc["ae_dissociation", "note"]

@@ -285,7 +285,9 @@ run_case <- function() {
   for (o in c("ae_dissociation", "ae_nausea")) {
     b <- d[d$outcome == o, ]
     g <- data.frame(study = b$study_id, ai = b$exp_events, n1i = b$exp_n, ci = b$ctl_events, n2i = b$ctl_n)
-    rare[[length(rare) + 1]] <- c(list(condition = "neuropathic", outcome = o, timepoint_weeks = 1), fit_glmm(g))
+    mh <- rma.mh(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = g)
+    rare[[length(rare) + 1]] <- c(list(condition = "neuropathic", outcome = o, timepoint_weeks = 1), fit_glmm(g),
+                                  list(mh = list(estimate = c(mh$beta), se = mh$se, ci_low = mh$ci.lb, ci_high = mh$ci.ub)))
   }
   c(list(case = "repeated_synthetic", synthetic = TRUE), versions(),
     list(multilevel = multilevel, rare_events = rare))

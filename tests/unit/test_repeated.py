@@ -123,4 +123,6 @@ def test_rare_events_rows_and_degenerate_analyses():
     assert table.loc["ae", "sparse"]
     assert np.isnan(table.loc["none_at_all", "estimate"])
     assert "0 studies with events" in table.loc["none_at_all", "note"]
+    assert np.isfinite(table.loc["ae", "mh_estimate"])
+    assert np.isnan(table.loc["none_at_all", "mh_estimate"])  # Σ a·d = Σ b·c = 0: no MH OR
     assert rare_events_table(effects, model="none").empty

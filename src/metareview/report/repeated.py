@@ -187,6 +187,14 @@ def _rare_blocks(rare: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
             if not is_missing(r["estimate"])
             else f"binomial-normal GLMM: not estimable ({r['note']})"
         )
+        mh = (
+            [
+                "Mantel–Haenszel OR (common effect, no continuity correction) "
+                f"{fmt_effect(r['mh_estimate'], r['mh_ci_low'], r['mh_ci_high'], 'OR')}"
+            ]
+            if not is_missing(r.get("mh_estimate"))
+            else []
+        )
         ivs = [
             f"inverse-variance {p['measure']} "
             f"{fmt_effect(p['estimate'], p['ci_low'], p['ci_high'], str(p['measure']))} "
@@ -202,10 +210,12 @@ def _rare_blocks(rare: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
                 f"Few events ({events}; fewer than 5 in an arm in most studies): the GLMM is "
                 f"the primary result — {glmm}."
             )
-            rest = [f"For comparison, the {line}." for line in ivs]
+            rest = [f"For comparison, the {line}." for line in [*mh, *ivs]]
         else:
             lead = f"{events}: " + (f"{ivs[0]}." if ivs else f"{glmm}.")
-            rest = ([f"Sensitivity: {glmm}."] if ivs else []) + [f"Also {x}." for x in ivs[1:]]
+            rest = ([f"Sensitivity: {glmm}."] if ivs else []) + [
+                f"Also the {x}." for x in [*mh, *ivs[1:]]
+            ]
         notes = [str(r["note"])] if not is_missing(r.get("note")) and str(r["note"]) else []
         blocks.append(
             {

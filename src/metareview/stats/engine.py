@@ -24,7 +24,8 @@ import numpy as np
 #: Convergence threshold on the change in tau² between iterations, relative to max(1, tau²)
 #: (metafor's default is 1e-5 absolute: ``convergence="metafor"``).
 THRESHOLD = 1e-12
-MAX_ITER = 10_000
+#: Fisher scoring iterations before a fit is reported as not converged (metafor: 100).
+MAX_ITER = 1_000
 #: ``convergence="metafor"``: Fisher scoring threshold 1e-5, R's ``uniroot`` tolerance.
 METAFOR_THRESHOLD = 1e-5
 METAFOR_TOL = np.finfo(float).eps ** 0.25

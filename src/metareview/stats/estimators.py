@@ -169,6 +169,7 @@ def _fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2B
         return _fisher_intercept(batch, method, tau2, threshold)
     iterations = np.zeros(n, dtype=int)
     moving = np.ones(n, dtype=bool)
+    truncated = np.zeros(n, dtype=int)
     for _ in range(MAX_ITER):
         idx = np.flatnonzero(moving)
         if idx.size == 0:
@@ -176,17 +177,29 @@ def _fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2B
         sub = batch if idx.size == n else rows(batch, idx)
         old = tau2[idx]
         adj = _fisher_step(sub, method, old)
-        if threshold is None:
-            new = np.maximum(0.0, old + adj)
-            limit = THRESHOLD * np.maximum(1.0, new)
-        else:
-            while np.any(old + adj < 0.0):
-                adj = np.where(old + adj < 0.0, adj / 2, adj)
-            new, limit = old + adj, threshold
+        new, limit, truncated[idx] = _update(old, adj, threshold, truncated[idx])
         tau2[idx] = new
         iterations[idx] += 1
         moving[idx[np.abs(new - old) <= limit]] = False
     return Tau2Batch(tau2, iterations, ~moving)
+
+
+def _update(old, adj, threshold, truncated):
+    """One Fisher scoring update: ``(new, convergence limit, truncation count)``.
+
+    ``threshold=None`` (exact): a step below 0 is truncated at 0, so a boundary optimum is
+    exactly 0; a row truncated twice is cycling (0 → τ² → 0 ...: the optimum is interior
+    and the step overshoots) and from then on halves such steps, as metafor always does.
+    With metafor's threshold every negative step is halved.
+    """
+    halve = truncated >= 2 if threshold is None else np.ones(old.shape, dtype=bool)
+    while np.any(halve & (old + adj < 0.0)):
+        adj = np.where(halve & (old + adj < 0.0), adj / 2, adj)
+    if threshold is not None:
+        return old + adj, threshold, truncated
+    truncated = truncated + (old + adj < 0.0)
+    new = np.maximum(0.0, old + adj)
+    return new, THRESHOLD * np.maximum(1.0, new), truncated
 
 
 def _intercept_step(method: str, Y, V, M, K, tau2):
@@ -209,6 +222,7 @@ def _fisher_intercept(batch: Batch, method: str, tau2: np.ndarray, threshold) ->
     """:func:`fisher_scoring` for intercept-only rows; converged rows leave the arrays."""
     n = tau2.size
     iterations, moving = np.zeros(n, dtype=int), np.ones(n, dtype=bool)
+    truncated = np.zeros(n, dtype=int)
     idx = np.arange(n)
     Y, V, M, K = batch.y, batch.v, batch.m, batch.k
     for _ in range(MAX_ITER):
@@ -216,13 +230,7 @@ def _fisher_intercept(batch: Batch, method: str, tau2: np.ndarray, threshold) ->
             break
         old = tau2[idx]
         adj = _intercept_step(method, Y, V, M, K, old)
-        if threshold is None:
-            new = np.maximum(0.0, old + adj)
-            limit = THRESHOLD * np.maximum(1.0, new)
-        else:
-            while np.any(old + adj < 0.0):
-                adj = np.where(old + adj < 0.0, adj / 2, adj)
-            new, limit = old + adj, threshold
+        new, limit, truncated[idx] = _update(old, adj, threshold, truncated[idx])
         tau2[idx] = new
         iterations[idx] += 1
         done = np.abs(new - old) <= limit

@@ -3,9 +3,11 @@
 All 2^k − 1 non-empty subsets when that is at most ``max_subsets`` (metafor's default
 10^6), else ``max_subsets`` random subsets drawn as metafor draws them: a size m with
 probability ∝ Binomial(m; k, 1/2) (m ≥ 1), then m studies at random — from a seeded numpy
-Generator. Subsets come in metafor's order: by size, then in ``expand.grid`` order (the
-first study varying fastest). A subset of one study reports that study with tau² = 0,
-I² = 0, H² = 1 and Q = 0, as ``rma()`` does for k = 1. Every subset is one row of a batch.
+Generator. A subset whose tau² does not converge (Fisher scoring can cycle) is reported with
+NaN, as metafor reports a failed fit as NA. Subsets come in metafor's order: by size, then
+in ``expand.grid`` order (the first study varying fastest). A subset of one study reports
+that study with tau² = 0, I² = 0, H² = 1 and Q = 0, as ``rma()`` does for k = 1. Every subset
+is one row of a batch.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metareview.stats.engine import make_batch
+from metareview.stats.engine import make_batch, weighted_fit
 from metareview.stats.options import FitOptions
-from metareview.stats.summaries import MAX_CELLS, summarize
+from metareview.stats.summaries import MAX_CELLS, estimate_tau2, typical_variance
 
 MAX_SUBSETS = 1_000_000
 COLUMNS = ["k", "q", "i2", "h2", "tau2", "estimate"]
@@ -41,6 +43,28 @@ def subsets(k: int, max_subsets: int = MAX_SUBSETS, seed=None) -> tuple[np.ndarr
     return incl, False
 
 
+def _fits(batch, options: FitOptions) -> pd.DataFrame:
+    """k, Q, I², H², tau², estimate of every row (only what GOSH reports)."""
+    k = batch.k
+    single = k == 1
+    fit = estimate_tau2(batch, options)
+    tau2 = np.where(single, 0.0, np.where(fit.converged, fit.tau2, np.nan))
+    fe, re = weighted_fit(batch, 0.0), weighted_fit(batch, tau2)
+    s2 = typical_variance(batch)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        i2, h2 = 100 * tau2 / (tau2 + s2), (tau2 + s2) / s2
+    return pd.DataFrame(
+        {
+            "k": k.astype(int),
+            "q": np.where(single, 0.0, fe.q),
+            "i2": np.where(single, 0.0, i2),
+            "h2": np.where(single, 1.0, h2),
+            "tau2": tau2,
+            "estimate": re.beta[:, 0],
+        }
+    )
+
+
 def gosh(
     yi, vi, options: FitOptions | None = None, *, max_subsets: int = MAX_SUBSETS, seed=None
 ) -> pd.DataFrame:
@@ -55,18 +79,5 @@ def gosh(
     step = max(1, MAX_CELLS // yi.size)
     for i in range(0, incl.shape[0], step):
         mask = incl[i : i + step]
-        s = summarize(make_batch(np.broadcast_to(yi, mask.shape), vi, mask), options)
-        single = s.k == 1
-        parts.append(
-            pd.DataFrame(
-                {
-                    "k": s.k,
-                    "q": s.q,
-                    "i2": np.where(single, 0.0, s.i2),
-                    "h2": np.where(single, 1.0, s.h2),
-                    "tau2": np.where(single, 0.0, s.tau2),
-                    "estimate": s.estimate,
-                }
-            )
-        )
+        parts.append(_fits(make_batch(np.broadcast_to(yi, mask.shape), vi, mask), options))
     return pd.concat(parts, ignore_index=True)[COLUMNS]

@@ -26,7 +26,7 @@ def q_of(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
 
 def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int):
     """(tau², iterations, converged) from the start ``tau2``; see ``estimators``."""
-    k = y.size
+    k, truncated = y.size, 0
     for iteration in range(1, max_iter + 1):
         w = 1.0 / (v + tau2)
         sw = w.sum()
@@ -39,7 +39,10 @@ def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_it
             adj = (wr @ wr - sw) / (w @ w)
         else:  # EB
             adj = (float(wr @ (y - (w @ y) / sw)) * k / (k - 1) - k) / sw
-        if threshold is None:
+        if threshold is None:  # see estimators._update: truncate, halve once cycling
+            while truncated >= 2 and tau2 + adj < 0.0:
+                adj /= 2
+            truncated += tau2 + adj < 0.0
             new = max(0.0, tau2 + adj)
             limit = rel * max(1.0, new)
         else:

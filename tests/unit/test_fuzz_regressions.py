@@ -1,0 +1,161 @@
+"""Generated reviews that once failed the whole-review fuzz, kept as regression tests.
+
+SYNTHETIC data only (tests/review_strategies.py drew them)."""
+
+
+from review_strategies import Review
+from test_whole_review_fuzz import run_and_check
+
+# Report crashed: 'dict object' has no attribute 'intervention' (Summary of Findings
+# heading, HR generic rows with wide CIs, a single-arm study; fixed on main).
+SOF_HEADING = {
+    "config": {
+        "ci_method": "hksj",
+        "crossover_correlation": None,
+        "harmonize_scale_to": 10,
+        "level": 0.95,
+        "measure": {"binary": "RD", "continuous": "SMD"},
+        "moderators": ["dose_mg_kg"],
+        "subgroups": ["comparator", "risk_of_bias"],
+        "tau2_method": "SJ",
+    },
+    "outcomes": {
+        "crps": [
+            {
+                "effect": "6.049647464412946",
+                "effect_ci_high": "304.88297059275027",
+                "effect_ci_low": "0.12004027109983904",
+                "effect_measure": "HR",
+                "higher_is_better": "true",
+                "outcome": "010",
+                "outcome_label": "Pain <i>VAS</i>",
+                "study_id": "d",
+                "timepoint_weeks": "52",
+            },
+            {
+                "effect": "2.564299715256036",
+                "effect_ci_high": "129.23254111523173",
+                "effect_ci_low": "0.050882176988216475",
+                "effect_measure": "HR",
+                "higher_is_better": "true",
+                "outcome": "010",
+                "outcome_label": "",
+                "study_id": "w",
+                "timepoint_weeks": "52",
+            },
+            {
+                "effect": "1.2214027581601699",
+                "effect_measure": "HR",
+                "effect_se": "1e-05",
+                "higher_is_better": "true",
+                "outcome": "010",
+                "outcome_label": "Pain <i>VAS</i>",
+                "study_id": "true",
+                "timepoint_weeks": "52",
+            },
+            {
+                "effect": "0.030197041641493325",
+                "effect_measure": "HR",
+                "effect_se": "2",
+                "higher_is_better": "true",
+                "outcome": "010",
+                "outcome_label": "Pain <i>VAS</i>",
+                "study_id": "na",
+                "timepoint_weeks": "52",
+            },
+            {
+                "effect": "1.7332530178673953",
+                "effect_ci_high": "183186288515127584",
+                "effect_ci_low": "1.6399513567841793e-17",
+                "effect_measure": "ROM",
+                "higher_is_better": "true",
+                "outcome": "011",
+                "outcome_label": "Pain <i>VAS</i>",
+                "study_id": "d",
+                "timepoint_weeks": "0.0001",
+            },
+            {
+                "effect": "6.049647464412946",
+                "effect_measure": "ROM",
+                "effect_se": "0.001",
+                "higher_is_better": "true",
+                "outcome": "011",
+                "outcome_label": "Pain <i>VAS</i>",
+                "study_id": "w",
+                "timepoint_weeks": "0.0001",
+            },
+        ]
+    },
+    "studies": [
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "-1+1",
+            "design": "parallel",
+            "dose_mg_kg": "2.5",
+            "label": "<b>bold</b> & <script>alert(1)</script>",
+            "risk_of_bias": "some",
+            "route": "",
+            "study_id": "d",
+            "year": "2016",
+        },
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "midazolam",
+            "design": "parallel",
+            "dose_mg_kg": "2.5",
+            "label": "Synthetic a_b",
+            "risk_of_bias": "",
+            "route": "oral",
+            "study_id": "a_b",
+            "year": "2002",
+        },
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "-1+1",
+            "design": "parallel",
+            "dose_mg_kg": "",
+            "label": "Synthetic w",
+            "risk_of_bias": "",
+            "route": "oral",
+            "study_id": "w",
+            "year": "2009",
+        },
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "midazolam",
+            "design": "single_arm",
+            "dose_mg_kg": "0.5",
+            "label": "Synthetic 5-dq",
+            "risk_of_bias": "low",
+            "route": "intranasal",
+            "study_id": "5-dq",
+            "year": "2014",
+        },
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "=cmd",
+            "design": "crossover",
+            "dose_mg_kg": "2.5",
+            "label": "Sørensen – Jørum 2009",
+            "risk_of_bias": "low",
+            "route": "oral",
+            "study_id": "true",
+            "year": "2024",
+        },
+        {
+            "citation": "SYNTHETIC test data - not a real trial",
+            "comparator": "",
+            "design": "parallel",
+            "dose_mg_kg": "2.5",
+            "label": "Synthetic na",
+            "risk_of_bias": "",
+            "route": "",
+            "study_id": "na",
+            "year": "2010",
+        },
+    ],
+}
+
+
+def test_review_with_hr_rows_and_single_arm_study_reaches_the_report():
+    run_and_check(Review(**SOF_HEADING))
