@@ -2,7 +2,6 @@
 
 SYNTHETIC data only (tests/review_strategies.py drew them)."""
 
-
 from review_strategies import Review
 from test_whole_review_fuzz import run_and_check
 
