@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-unit fuzz lint format bench check-report clean publish
+.PHONY: setup run test test-unit fuzz lint format bench bench-scale slurm-test check-report clean publish
 
 setup: $(STAMP)
 
@@ -35,14 +35,14 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src workflow tests
-	$(BIN)/ruff format --check src workflow tests
+	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/ruff format --check src workflow tests benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src workflow tests
-	$(BIN)/ruff format src workflow tests
+	$(BIN)/ruff check --fix src workflow tests benchmarks
+	$(BIN)/ruff format src workflow tests benchmarks
 	$(BIN)/snakefmt Snakefile workflow/rules
 
 ## Speed and memory targets (not part of `make test`).
@@ -50,6 +50,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pooling.py
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_validation.py
+
+## Cold, no-op and one-condition-edit run times of SYNTHETIC reviews (10, 100, 300 conditions).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --cores $(CORES)
+
+## The bundled review through a real single-node Slurm cluster (root; not part of `make test`).
+slurm-test: $(STAMP)
+	tools/slurm_test.sh
 
 ## Screenshot results/report.html in headless Chromium (installs chromium if missing).
 check-report: $(STAMP)

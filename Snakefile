@@ -29,7 +29,7 @@ rule all:
         "data/processed/effect_sizes.csv",
         "results/pooled.csv",
         "results/provenance.json",
-        rules.analyse_sensitivity.output,
+        rules.gather_sensitivity.output,
         "results/gosh.csv",
         rules.analyse_repeated.output,
         rules.assess_certainty.output,

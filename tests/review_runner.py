@@ -16,6 +16,7 @@ from metareview.analysis_settings import check_analyses_against, read_analyses
 from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, load_config
 from metareview.io import load_inputs
+from metareview.jobs import source_digests
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "workflow" / "scripts"
@@ -54,8 +55,9 @@ class Named(list):
 
 
 class FakeSnakemake:
-    def __init__(self, *, input, output, params, log):  # noqa: A002  (Snakemake's names)
+    def __init__(self, *, input, output, params, log, wildcards):  # noqa: A002  (Snakemake's names)
         self.input, self.output, self.params, self.log = input, output, params, log
+        self.wildcards = wildcards
 
 
 _MODULES: dict[str, object] = {}
@@ -78,12 +80,18 @@ def _optional(**paths) -> dict:
 
 def run_review(root: Path) -> dict:
     """Validate ``root`` (config and data/raw/) and run every rule in order, in-process,
-    wired as in ``workflow/rules/*.smk``.
+    wired as in ``workflow/rules/*.smk``: one job per condition for effect sizes, pooling,
+    sensitivity analyses and figures, then the gather jobs, the whole-review rules and the
+    report.
 
     Returns the validated config. Raises :class:`~metareview.validation.InputError` for bad
     input, like the Snakefile, before any output is written.
     """
     root = Path(root)
+    code = source_digests()
+    code_core = code["core"]
+    code_plots = f"{code['core']}-{code['plots']}"
+    code_report = f"{code['core']}-{code['plots']}-{code['report']}"
     with contextlib.chdir(root):
         config = load_config("config.yaml")
         raw = load_inputs(".", config["conditions"])
@@ -114,29 +122,78 @@ def run_review(root: Path) -> dict:
             "level": config["level"],
         }
 
-        def run(name, input, output, params):  # noqa: A002
-            log = Named([f"logs/{name}.log"])
-            script(name).main(FakeSnakemake(input=input, output=output, params=params, log=log))
+        def condition_effects(c):
+            return f"data/processed/conditions/{c}/effect_sizes.csv"
 
+        def condition_pooled(c):
+            return f"results/conditions/{c}/pooled.csv"
+
+        def condition_sens(c):
+            return {name: f"results/conditions/{c}/{name}.csv" for name in SENSITIVITY_OUTPUTS}
+
+        def figure_manifest(c):
+            return f"results/conditions/{c}/figures.sha256"
+
+        def run(name, input, output, params, rule=None, condition=None):  # noqa: A002
+            rule = rule or name
+            log_name = f"{rule}/{condition}" if condition is not None else rule
+            Path(f"logs/{log_name}.log").parent.mkdir(parents=True, exist_ok=True)
+            for path in output:  # Snakemake creates the output folders before a job runs
+                if isinstance(path, str):
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+            smk = FakeSnakemake(
+                input=input,
+                output=output,
+                params=params,
+                log=Named([f"logs/{log_name}.log"]),
+                wildcards=Named(condition=condition) if condition is not None else Named(),
+            )
+            script(name).main(smk)
+
+        for c in conditions:
+            run(
+                "compute_effect_sizes",
+                Named(studies=studies, outcomes=f"data/raw/outcomes/{c}.csv", **analyses),
+                Named([condition_effects(c)]),
+                Named(
+                    measure_continuous=config["measure"]["continuous"],
+                    measure_binary=config["measure"]["binary"],
+                    harmonize_scale_to=config["harmonize_scale_to"],
+                    crossover_correlation=config["crossover_correlation"],
+                    level=config["level"],
+                    conventions=config["conventions"],
+                    code=code_core,
+                ),
+                rule="effect_sizes_condition",
+                condition=c,
+            )
         run(
-            "compute_effect_sizes",
-            Named(studies=studies, outcomes=outcome_files, **analyses),
+            "gather_tables",
+            Named([condition_effects(c) for c in conditions]),
             Named([effects]),
-            Named(
-                conditions=conditions,
-                measure_continuous=config["measure"]["continuous"],
-                measure_binary=config["measure"]["binary"],
-                harmonize_scale_to=config["harmonize_scale_to"],
-                crossover_correlation=config["crossover_correlation"],
-                level=config["level"],
-                conventions=config["conventions"],
-            ),
+            Named(code=code_core),
+            rule="gather_effect_sizes",
         )
+        for c in conditions:
+            run(
+                "pool_effects",
+                Named(effects=condition_effects(c), **analyses),
+                Named([condition_pooled(c)]),
+                Named(
+                    **methods,
+                    convergence=config["convergence"],
+                    conventions=config["conventions"],
+                    code=code_core,
+                ),
+                rule="pool_condition",
+                condition=c,
+            )
         run(
-            "pool_effects",
-            Named(effects=effects, **analyses),
+            "gather_tables",
+            Named([condition_pooled(c) for c in conditions]),
             Named([pooled]),
-            Named(**methods, convergence=config["convergence"], conventions=config["conventions"]),
+            Named(code=code_core),
+            rule="gather_pooled",
         )
         optional_raw = [
             f"data/raw/{n}"
@@ -149,20 +206,31 @@ def run_review(root: Path) -> dict:
             "write_provenance",
             Named(inputs),
             Named(["results/provenance.json"]),
-            Named(config=config),
+            Named(config=config, code=code_core),
         )
+        for c in conditions:
+            run(
+                "analyse_sensitivity",
+                Named(effects=condition_effects(c), studies=studies, **rob),
+                Named(**condition_sens(c)),
+                Named(
+                    **methods,
+                    subgroups=config["subgroups"],
+                    moderators=config["moderators"],
+                    convergence=config["convergence"],
+                    permutations=config["permutations"],
+                    seed=config["seed"],
+                    code=code_core,
+                ),
+                rule="sensitivity_condition",
+                condition=c,
+            )
         run(
-            "analyse_sensitivity",
-            Named(effects=effects, studies=studies, **rob),
+            "gather_tables",
+            Named(**{name: [condition_sens(c)[name] for c in conditions] for name in sens}),
             Named(**sens),
-            Named(
-                **methods,
-                subgroups=config["subgroups"],
-                moderators=config["moderators"],
-                convergence=config["convergence"],
-                permutations=config["permutations"],
-                seed=config["seed"],
-            ),
+            Named(code=code_core),
+            rule="gather_sensitivity",
         )
         run(
             "analyse_repeated",
@@ -192,8 +260,8 @@ def run_review(root: Path) -> dict:
             Named(
                 risk_of_bias=certainty["risk_of_bias"],
                 effects=effects,
-                studies=studies,
                 **_optional(prisma="data/raw/prisma.yaml"),
+                studies=studies,
             ),
             Named(["results/certainty_figures"]),
             Named(),
@@ -207,37 +275,56 @@ def run_review(root: Path) -> dict:
                 convergence=config["convergence"],
                 seed=config["seed"],
             ),
+            rule="gosh",
         )
-        figure_inputs = {k: sens[k] for k in (
-            "small_study", "trimfill_filled", "leave_one_out", "subgroups", "subgroup_tests",
-            "metaregression")}  # fmt: skip
+        for c in conditions:
+            run(
+                "plot_figures",
+                Named(
+                    **condition_sens(c),
+                    effects=condition_effects(c),
+                    pooled=condition_pooled(c),
+                    studies=studies,
+                    gosh="results/gosh.csv",
+                    multilevel_timecourse=repeated["timecourse"],
+                    risk_of_bias=certainty["risk_of_bias"],
+                ),
+                Named([figure_manifest(c)]),
+                Named(figures_dir="results/figures", review=config["review"], code=code_plots),
+                rule="plot_condition",
+                condition=c,
+            )
+        overview = "results/figures/overview.svg"
         run(
-            "plot_figures",
-            Named(
-                effects=effects,
-                pooled=pooled,
-                studies=studies,
-                **figure_inputs,
-                multilevel_timecourse=repeated["timecourse"],
-                risk_of_bias=certainty["risk_of_bias"],
-                gosh="results/gosh.csv",
-            ),
-            Named(["results/figures"]),
-            Named(conditions=config["conditions"], review=config["review"]),
+            "plot_overview",
+            Named(effects=effects, pooled=pooled, studies=studies),
+            Named([overview]),
+            Named(conditions=config["conditions"], review=config["review"], code=code_plots),
         )
+        reference = {}
+        if Path("data/raw/reference_results.csv").exists():
+            reference = {"reference_comparison": "results/reference_comparison.csv"}
+            run(
+                "compare_reference",
+                Named(pooled=pooled, reference="data/raw/reference_results.csv"),
+                Named([reference["reference_comparison"]]),
+                Named(),
+            )
         run(
             "render_report",
             Named(
+                **sens,
                 effects=effects,
                 pooled=pooled,
                 studies=studies,
                 **_optional(reviews="data/raw/reviews.csv"),
-                **sens,
                 multilevel=repeated["multilevel"],
                 multilevel_timecourse=repeated["timecourse"],
                 rare_events=repeated["rare_events"],
                 provenance="results/provenance.json",
-                figures="results/figures",
+                overview=overview,
+                figure_manifests=[figure_manifest(c) for c in conditions],
+                **reference,
                 summary_of_findings=certainty["summary_of_findings"],
                 risk_of_bias=certainty["risk_of_bias"],
                 certainty_figures="results/certainty_figures",
@@ -253,6 +340,8 @@ def run_review(root: Path) -> dict:
                 moderators=config["moderators"],
                 review=config["review"],
                 conventions=config["conventions"],
+                figures_dir=str(Path(overview).parent),
+                code=code_report,
             ),
         )
     return config

@@ -23,6 +23,9 @@ VERBATIM = ("results/pooled.csv", "results/report.md")
 MANIFEST = "results/MANIFEST.sha256"
 #: Not pinned by content: provenance records the interpreter's patch version.
 UNLISTED = {"results/provenance.json", MANIFEST}
+#: Per-condition intermediates (``results/conditions/``, ``data/processed/conditions/``): their
+#: rows are the combined tables' rows, which are pinned.
+PER_CONDITION = "conditions"
 
 
 def regenerate(workdir: Path) -> None:
@@ -37,12 +40,17 @@ def regenerate(workdir: Path) -> None:
 
 def outputs(root: Path) -> dict[str, str]:
     files = sorted(
-        p for sub in ("results", "data/processed") for p in (root / sub).rglob("*") if p.is_file()
+        (p, sub)
+        for sub in ("results", "data/processed")
+        for p in (root / sub).rglob("*")
+        if p.is_file()
     )
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in files
-        if str(p.relative_to(root)) not in UNLISTED and not p.name.startswith(".")
+        for p, sub in files
+        if str(p.relative_to(root)) not in UNLISTED
+        and not p.name.startswith(".")
+        and PER_CONDITION not in p.relative_to(root / sub).parts[:1]
     }
 
 

@@ -121,11 +121,11 @@ def test_sigkill_mid_run_then_rerun_is_byte_identical_and_lock_refuses_a_second_
             assert time.monotonic() < deadline
             time.sleep(0.2)
         # A second run on the same folder while the first holds the lock is refused.
-        # Snakemake builds the DAG before it checks the lock; outputs of the first run's
-        # running jobs are marked incomplete, so depending on timing a plain second run stops
-        # earlier with IncompleteFilesException. --rerun-incomplete takes it past that check
-        # to the lock, the case that matters: a run that would rewrite the files the first
-        # run is writing.
+        # Snakemake builds the DAG before it checks the lock, and the first run's running
+        # jobs (per-condition ones, by the time pooled.csv is gathered) are marked
+        # incomplete, so a plain second run stops earlier with IncompleteFilesException.
+        # --rerun-incomplete takes it past that check to the lock, the case that matters:
+        # a run that would rewrite the files the first run is writing.
         second = snakemake(tmp_path, "--rerun-incomplete")
         assert second.returncode != 0
         assert "Directory cannot be locked" in second.stderr, second.stderr[-3000:]

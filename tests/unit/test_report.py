@@ -218,16 +218,29 @@ def synthetic_review(root: Path) -> dict[str, Path]:
 
 
 def run_workflow_scripts(root: Path) -> tuple[Path, Path, Path]:
-    """Run plot_figures and render_report main() as Snakemake would (SYNTHETIC inputs)."""
+    """Run plot_figures, plot_overview and render_report main() as Snakemake would (SYNTHETIC
+    inputs; one condition's tables stand in for the combined ones)."""
     paths = synthetic_review(root)
     (root / "logs").mkdir(exist_ok=True)
     figures = root / "results/figures"
+    manifest = root / "results/conditions/synthetic_pain/figures.sha256"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
     common = {k: str(v) for k, v in paths.items() if k not in ("reviews", "provenance")}
-    plot_smk = Smk(common, Named([str(figures)]), {"conditions": []}, root / "logs/plot.log")
+    plot_smk = Smk(
+        common, Named([str(manifest)]), {"figures_dir": str(figures)}, root / "logs/plot.log"
+    )
+    plot_smk.wildcards = Named(condition="synthetic_pain")
     load_script("plot_figures.py").main(plot_smk)
+    overview = figures / "overview.svg"
+    overview_smk = Smk(
+        common, Named([str(overview)]), {"conditions": []}, root / "logs/overview.log"
+    )
+    load_script("plot_overview.py").main(overview_smk)
     html, md = root / "results/report.html", root / "results/report.md"
-    inputs = {k: str(v) for k, v in paths.items()} | {"figures": str(figures)}
-    report_smk = Smk(inputs, Named(html=str(html), md=str(md)), PARAMS, root / "logs/report.log")
+    inputs = {k: str(v) for k, v in paths.items()}
+    inputs |= {"overview": str(overview), "figure_manifests": [str(manifest)]}
+    params = PARAMS | {"figures_dir": str(figures), "code": "0123"}
+    report_smk = Smk(inputs, Named(html=str(html), md=str(md)), params, root / "logs/report.log")
     load_script("render_report.py").main(report_smk)
     return figures, html, md
 

@@ -1,38 +1,103 @@
 # Validation of config.yaml and data/raw/ before any rule runs, and input helpers.
+#
+# The workflow runs one job per condition for effect sizes, pooling, sensitivity analyses
+# and figures (wildcard {condition}, constrained to the validated condition names), and small
+# gather jobs for the combined tables and the report (README, "Jobs and incremental reruns").
+import os
+import re
 import sys
 
 from metareview.analysis_settings import check_analyses_against, read_analyses
 from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, load_config
-from metareview.io import load_inputs, unwritable_folders
+from metareview.io import unwritable_folders
+from metareview.jobs import source_digests, stale_figure_manifests
 from metareview.validation import InputError
+from metareview.validation_cache import validate_inputs
 
+#: SHA-256 prefixes of the package's parts; rules pass what they run as a params value, so
+#: a code change reruns exactly the rules that use the changed part.
+CODE = source_digests()
+
+# Every raw table is validated before any rule runs; tables unchanged since they last
+# validated (same size and mtime, config and code) are not read again.
 try:
     _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
-    RAW = load_inputs(".", config["conditions"])
-    check_config_columns(config, RAW.studies)
     ANALYSES = read_analyses(".")
-    check_analyses_against(ANALYSES, RAW.outcomes)
-    check_certainty_inputs(".", RAW.studies)
+
+    def _cross_file_checks(raw):
+        """Checks between tables, run whenever the tables are validated in full."""
+        check_analyses_against(ANALYSES, raw.outcomes)
+        check_certainty_inputs(".", raw.studies)
+
+    CONDITIONS = validate_inputs(
+        ".",
+        config,
+        CODE["core"],
+        cross_checks=_cross_file_checks,
+        partial=ANALYSES is None or len(ANALYSES) == 0,
+    )
 except InputError as error:
     sys.exit(str(error))
 _unwritable = unwritable_folders(".")
 if _unwritable:
     sys.exit(_unwritable)
 
-CONDITIONS = sorted(RAW.outcomes["condition"].unique())
+CODE_CORE = CODE["core"]
+CODE_PLOTS = f"{CODE['core']}-{CODE['plots']}"
+CODE_REPORT = f"{CODE['core']}-{CODE['plots']}-{CODE['report']}"
+#: Tables of results/ written by the sensitivity jobs, one per condition and combined.
+SENSITIVITY_TABLES = [
+    "subgroups",
+    "subgroup_tests",
+    "metaregression",
+    "small_study",
+    "trimfill_filled",
+    "leave_one_out",
+    "influence",
+    "cumulative",
+    "rob_sensitivity",
+]
+#: Per-condition files: the condition's effect sizes, results folder, pooled rows and the
+#: list of its figures.
+CONDITION_EFFECTS = "data/processed/conditions/{condition}/effect_sizes.csv"
+CONDITION_RESULTS = "results/conditions/{condition}"
+CONDITION_POOLED = "results/conditions/{condition}/pooled.csv"
+FIGURE_MANIFEST = "results/conditions/{condition}/figures.sha256"
+
+
+wildcard_constraints:
+    condition="|".join(re.escape(c) for c in CONDITIONS),
+    table="|".join(SENSITIVITY_TABLES),
+
+
+# A figure deleted or edited by hand marks its condition's manifest out of date, so the
+# next run redraws that condition's figures (one stat per figure; see metareview.jobs).
+stale_figure_manifests([FIGURE_MANIFEST.format(condition=c) for c in CONDITIONS])
+
+
+def per_condition(pattern):
+    """``pattern`` expanded over the analysed conditions, in sorted order."""
+    return [pattern.format(condition=c) for c in CONDITIONS]
+
+
+def sensitivity_outputs(directory):
+    """{table: "<directory>/<table>.csv"} for every sensitivity table."""
+    return {name: f"{directory}/{name}.csv" for name in SENSITIVITY_TABLES}
+
+
+def raw_outcome_files(wildcards=None):
+    """The condition tables this run analyses."""
+    return per_condition("data/raw/outcomes/{condition}.csv")
+
+
 CERTAINTY_INPUTS = [
     "data/raw/risk_of_bias.csv",
     "data/raw/prisma.yaml",
     "data/raw/analyses.csv",
 ]
-
-
-def raw_outcome_files(wildcards=None):
-    """The condition tables this run analyses."""
-    return [f"data/raw/outcomes/{condition}.csv" for condition in CONDITIONS]
 
 
 def raw_input_files(wildcards=None):

@@ -1,58 +1,75 @@
-# Figures and the reviewer's report (HTML, self-contained; Markdown twin).
+# Figures (one job per condition, and the overview) and the reviewer's report (HTML,
+# self-contained; Markdown twin).
 
 
-rule plot_figures:
+rule plot_condition:
     input:
-        effects="data/processed/effect_sizes.csv",
-        pooled="results/pooled.csv",
+        **sensitivity_outputs(CONDITION_RESULTS),
+        effects=CONDITION_EFFECTS,
+        pooled=CONDITION_POOLED,
         studies="data/raw/studies.csv",
-        small_study="results/small_study.csv",
-        trimfill_filled="results/trimfill_filled.csv",
-        leave_one_out="results/leave_one_out.csv",
-        subgroups="results/subgroups.csv",
-        subgroup_tests="results/subgroup_tests.csv",
-        metaregression="results/metaregression.csv",
+        # Whole-review tables (rules analyse_repeated, assess_certainty); the job uses its
+        # condition's rows, but Snakemake reruns it whenever these files are rewritten.
         gosh="results/gosh.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
         risk_of_bias="results/risk_of_bias.csv",
     output:
-        report(
-            directory("results/figures"),
-            patterns=["{name}.svg"],
-            caption="../report/figures.rst",
-            category="Figures",
-        ),
+        # The SVGs go to results/figures/; this manifest lists them (see metareview.jobs).
+        FIGURE_MANIFEST,
     log:
-        "logs/plot_figures.log",
+        "logs/plot_condition/{condition}.log",
     conda:
         "../envs/metareview.yaml"
+    resources:
+        mem_mb=1500,
+        runtime=30,
     params:
-        conditions=config["conditions"],
+        figures_dir="results/figures",
         review=config["review"],
+        code=CODE_PLOTS,
     script:
         "../scripts/plot_figures.py"
 
 
-rule render_report:
+rule plot_overview:
     input:
         effects="data/processed/effect_sizes.csv",
         pooled="results/pooled.csv",
         studies="data/raw/studies.csv",
+    output:
+        report(
+            "results/figures/overview.svg",
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/plot_overview.log",
+    conda:
+        "../envs/metareview.yaml"
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    params:
+        conditions=config["conditions"],
+        review=config["review"],
+        code=CODE_PLOTS,
+    script:
+        "../scripts/plot_overview.py"
+
+
+rule render_report:
+    input:
+        **sensitivity_outputs("results"),
+        effects="data/processed/effect_sizes.csv",
+        pooled="results/pooled.csv",
+        studies="data/raw/studies.csv",
         reviews=branch(exists("data/raw/reviews.csv"), then="data/raw/reviews.csv"),
-        subgroups="results/subgroups.csv",
-        subgroup_tests="results/subgroup_tests.csv",
-        metaregression="results/metaregression.csv",
-        small_study="results/small_study.csv",
-        leave_one_out="results/leave_one_out.csv",
-        influence="results/influence.csv",
-        cumulative="results/cumulative.csv",
-        rob_sensitivity="results/rob_sensitivity.csv",
-        trimfill_filled="results/trimfill_filled.csv",
         multilevel="results/multilevel.csv",
         multilevel_timecourse="results/multilevel_timecourse.csv",
         rare_events="results/rare_events.csv",
         provenance="results/provenance.json",
-        figures="results/figures",
+        overview="results/figures/overview.svg",
+        figure_manifests=per_condition(FIGURE_MANIFEST),
         reference_comparison=branch(
             exists("data/raw/reference_results.csv"),
             then="results/reference_comparison.csv",
@@ -71,6 +88,9 @@ rule render_report:
         "logs/render_report.log",
     conda:
         "../envs/metareview.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         conditions=config["conditions"],
         tau2_method=config["tau2_method"],
@@ -83,5 +103,7 @@ rule render_report:
         moderators=config["moderators"],
         review=config["review"],
         conventions=config["conventions"],
+        figures_dir=lambda wildcards, input: os.path.dirname(input.overview),
+        code=CODE_REPORT,
     script:
         "../scripts/render_report.py"

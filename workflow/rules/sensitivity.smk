@@ -1,24 +1,22 @@
-rule analyse_sensitivity:
+# Sensitivity and small-study analyses: one job per condition, then the combined tables.
+
+
+rule sensitivity_condition:
     input:
-        effects="data/processed/effect_sizes.csv",
+        effects=CONDITION_EFFECTS,
         studies="data/raw/studies.csv",
         rob=branch(
             exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
         ),
     output:
-        subgroups="results/subgroups.csv",
-        subgroup_tests="results/subgroup_tests.csv",
-        metaregression="results/metaregression.csv",
-        small_study="results/small_study.csv",
-        trimfill_filled="results/trimfill_filled.csv",
-        leave_one_out="results/leave_one_out.csv",
-        influence="results/influence.csv",
-        cumulative="results/cumulative.csv",
-        rob_sensitivity="results/rob_sensitivity.csv",
+        **sensitivity_outputs(CONDITION_RESULTS),
     log:
-        "logs/analyse_sensitivity.log",
+        "logs/sensitivity_condition/{condition}.log",
     conda:
         "../envs/metareview.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=30,
     params:
         tau2_method=config["tau2_method"],
         ci_method=config["ci_method"],
@@ -28,5 +26,27 @@ rule analyse_sensitivity:
         convergence=config["convergence"],
         permutations=config["permutations"],
         seed=config["seed"],
+        code=CODE_CORE,
     script:
         "../scripts/analyse_sensitivity.py"
+
+
+rule gather_sensitivity:
+    input:
+        **{
+            name: per_condition(f"{CONDITION_RESULTS}/{name}.csv")
+            for name in SENSITIVITY_TABLES
+        },
+    output:
+        **sensitivity_outputs("results"),
+    log:
+        "logs/gather_sensitivity.log",
+    conda:
+        "../envs/metareview.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=CODE_CORE,
+    script:
+        "../scripts/gather_tables.py"

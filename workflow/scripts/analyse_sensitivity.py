@@ -1,14 +1,15 @@
-"""Entry point of rule analyse_sensitivity: effect_sizes.csv + studies.csv → results/*.csv."""
+"""Entry point of rule sensitivity_condition: one condition's effect sizes + studies.csv →
+its sensitivity tables (results/conditions/<condition>/<table>.csv)."""
 
 import logging
 
-from metareview.certainty.risk_of_bias import load_risk_of_bias
-from metareview.io import read_table
-from metareview.outputs import write_csv
-from metareview.sensitivity import run_sensitivity
-
 
 def main(smk) -> None:
+    from metareview.certainty.risk_of_bias import load_risk_of_bias
+    from metareview.io import read_table
+    from metareview.outputs import write_csv
+    from metareview.sensitivity import run_sensitivity
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
     studies = read_table(smk.input.studies)

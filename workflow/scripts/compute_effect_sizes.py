@@ -1,17 +1,17 @@
-"""Entry point of rule compute_effect_sizes: data/raw/ → data/processed/effect_sizes.csv."""
+"""Entry point of rule effect_sizes_condition: data/raw/ → one condition's effect sizes."""
 
 import logging
 
-from metareview.analysis_settings import compute_effects_with_settings, read_analyses
-from metareview.conventions import apply_conventions
-from metareview.effect_sizes import EffectOptions
-from metareview.io import load_inputs
-from metareview.outputs import write_csv
-
 
 def main(smk) -> None:
+    from metareview.analysis_settings import compute_effects_with_settings, read_analyses
+    from metareview.conventions import apply_conventions
+    from metareview.effect_sizes import EffectOptions
+    from metareview.io import load_inputs
+    from metareview.outputs import write_csv
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    raw = load_inputs(".", smk.params.conditions)
+    raw = load_inputs(".", [smk.wildcards.condition])
     options = EffectOptions(
         measure_continuous=smk.params.measure_continuous,
         measure_binary=smk.params.measure_binary,

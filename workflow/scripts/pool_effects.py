@@ -1,14 +1,14 @@
-"""Entry point of rule pool_effects: effect_sizes.csv → results/pooled.csv."""
+"""Entry point of rule pool_condition: one condition's effect sizes → its pooled.csv rows."""
 
 import logging
 
-from metareview.analyses import pool_analyses
-from metareview.analysis_settings import read_analyses
-from metareview.io import read_table
-from metareview.outputs import write_csv
-
 
 def main(smk) -> None:
+    from metareview.analyses import pool_analyses
+    from metareview.analysis_settings import read_analyses
+    from metareview.io import read_table
+    from metareview.outputs import write_csv
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
     pooled = pool_analyses(

@@ -1,28 +1,50 @@
-"""Entry point of rule render_report: tables + figures → results/report.html and report.md."""
+"""Entry point of rule render_report: tables + figures → results/report.html and report.md.
+
+The figures are those listed in the per-condition manifests plus the overview; an SVG in
+the figures folder that no manifest lists (left from an earlier run whose analyses changed)
+is removed, as a regenerated figures folder would not have it.
+"""
 
 import json
 import logging
 from pathlib import Path
 
-from metareview.certainty.prisma import load_prisma
-from metareview.io import read_table
-from metareview.outputs import write_atomic
-from metareview.report import ReportInputs, build_context, render_html, render_markdown
-from metareview.report.analysis_methods import analysis_methods
-from metareview.report.certainty import add_certainty
-from metareview.report.context import SENSITIVITY_TABLES
-from metareview.report.reference_comparison import agreement_section
-from metareview.report.repeated import REPEATED_TABLES
-from metareview.review_labels import use_labels
+#: Params that steer the workflow, not the report's content.
+NOT_REPORTED = ("figures_dir", "code")
 
 
 def write_text(path: str, text: str) -> None:
+    from metareview.outputs import write_atomic
+
     write_atomic(path, text)
 
 
+def listed_figures(smk) -> set[str]:
+    from metareview.jobs import read_figure_manifest
+
+    names = {Path(smk.input.overview).name}
+    for manifest in smk.input.figure_manifests:
+        names |= {Path(path).name for _, path in read_figure_manifest(manifest)}
+    return names
+
+
 def main(smk) -> None:
+    from metareview.certainty.prisma import load_prisma
+    from metareview.io import read_table
+    from metareview.report import ReportInputs, build_context, render_html, render_markdown
+    from metareview.report.analysis_methods import analysis_methods
+    from metareview.report.certainty import add_certainty
+    from metareview.report.context import SENSITIVITY_TABLES
+    from metareview.report.reference_comparison import agreement_section
+    from metareview.report.repeated import REPEATED_TABLES
+    from metareview.review_labels import use_labels
+
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
-    figures_dir = Path(smk.input.figures)
+    figures_dir = Path(smk.params.figures_dir)
+    figures = listed_figures(smk)
+    for stale in sorted(p for p in figures_dir.glob("*.svg") if p.name not in figures):
+        stale.unlink()
+        logging.info("removed %s (no longer made by any analysis)", stale)
     inputs = ReportInputs(
         effects=read_table(smk.input.effects),
         pooled=read_table(smk.input.pooled),
@@ -33,8 +55,8 @@ def main(smk) -> None:
             for name in (*SENSITIVITY_TABLES, *REPEATED_TABLES)
         },
         provenance=json.loads(Path(smk.input.provenance).read_text(encoding="utf-8")),
-        params=dict(smk.params.items()),
-        figures={p.name for p in figures_dir.glob("*.svg")},
+        params={k: v for k, v in smk.params.items() if k not in NOT_REPORTED},
+        figures=figures,
     )
     with use_labels(smk.params.get("review")):
         context = build_context(inputs)

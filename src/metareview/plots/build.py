@@ -82,6 +82,16 @@ def review_conditions(
     return sorted(seen)
 
 
+def _labels(effects: pd.DataFrame, studies: pd.DataFrame) -> dict[str, str]:
+    labels = {}
+    for df in (studies, effects):
+        if not df.empty and "study_id" in df and "label" in df:
+            labels |= {
+                str(s): str(lab) for s, lab in zip(df["study_id"], df["label"], strict=True)
+            }
+    return labels
+
+
 def figures(
     effects: pd.DataFrame,
     pooled: pd.DataFrame,
@@ -92,18 +102,23 @@ def figures(
 ) -> Iterator[tuple[str, ggplot]]:
     """Yield (file name, plot) for every figure of the review, in a fixed order.
 
-    ``risk_of_bias`` (``results/risk_of_bias.csv``) adds RevMan's risk-of-bias dots to the
-    forest plots of analyses where any study has a judgement.
+    The overview first, then :func:`analysis_figures` (which the workflow runs one condition
+    at a time). ``risk_of_bias`` (``results/risk_of_bias.csv``) adds RevMan's risk-of-bias dots
+    to the forest plots of analyses where any study has a judgement.
     """
+    yield overview_figure(effects, pooled, studies, conditions)
+    yield from analysis_figures(effects, pooled, studies, sensitivity, risk_of_bias)
+
+
+def overview_figure(
+    effects: pd.DataFrame,
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame | None = None,
+    conditions: list[str] | None = None,
+) -> tuple[str, ggplot]:
+    """(file name, plot) of the overview: the main analysis of every condition."""
     studies = studies if studies is not None else pd.DataFrame()
-    sens = sensitivity or {}
     pooled = pooled.sort_values(KEYS, kind="mergesort").reset_index(drop=True)
-    labels = {}
-    for df in (studies, effects):
-        if not df.empty and "study_id" in df and "label" in df:
-            labels |= {
-                str(s): str(lab) for s, lab in zip(df["study_id"], df["label"], strict=True)
-            }
     outcome_labels = outcome_label_map(effects)
     all_conditions = review_conditions(pooled, effects, studies, conditions)
     reasons = {}
@@ -117,10 +132,26 @@ def figures(
             reasons[condition] = (
                 f"{n} stud{'y' if n == 1 else 'ies'}, no usable numbers" if n else ""
             )
-    yield (
+    return (
         overview_name(),
         overview_plot(pooled, all_conditions, reasons=reasons, outcome_labels=outcome_labels),
     )
+
+
+def analysis_figures(
+    effects: pd.DataFrame,
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame | None = None,
+    sensitivity: dict[str, pd.DataFrame] | None = None,
+    risk_of_bias: pd.DataFrame | None = None,
+) -> Iterator[tuple[str, ggplot]]:
+    """Yield (file name, plot) for the figures of every analysis in ``pooled`` and the time
+    courses of its outcomes; each figure depends on its own condition's rows only."""
+    studies = studies if studies is not None else pd.DataFrame()
+    sens = sensitivity or {}
+    pooled = pooled.sort_values(KEYS, kind="mergesort").reset_index(drop=True)
+    labels = _labels(effects, studies)
+    outcome_labels = outcome_label_map(effects)
 
     for _, prow in pooled.iterrows():
         p = prow.to_dict()

@@ -1,0 +1,103 @@
+"""Light helpers for the one-job-per-condition workflow (standard library only).
+
+Imported by ``workflow/rules/common.smk`` at parse time, so nothing here may be slow or import
+the scientific stack: parse time is paid on every run, including a no-op rerun.
+
+- :func:`source_digests`: a SHA-256 per part of the package (``core`` statistics, ``plots``,
+  ``report``). Rules pass the digest of what they run as a ``params`` value, so that with
+  Snakemake's default ``--rerun-triggers`` (which include ``params``) a change in the
+  package's code reruns exactly the rules that use that code.
+- :func:`write_figure_manifest`, :func:`read_figure_manifest`, :func:`stale_figure_manifests`:
+  a per-condition figure job writes its SVGs into ``results/figures/`` and lists them (with
+  their SHA-256) in ``results/conditions/<condition>/figures.sha256``, the job's declared
+  output. Which figures a condition has depends on its data (a funnel plot needs k ≥ 3), and
+  a Snakemake rule's outputs must be known before it runs, so the SVGs themselves cannot be
+  declared outputs of one job per condition. When a listed figure is missing or edited,
+  :func:`stale_figure_manifests` marks the manifest out of date (its mtime is set to 0), so
+  the next run regenerates that condition's figures and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+#: Package parts and the files under ``PACKAGE`` that make them (statistics = everything
+#: outside ``plots/`` and ``report/``).
+PARTS = ("core", "plots", "report")
+SOURCE_SUFFIXES = {".py", ".j2", ".yaml", ".css", ".json"}
+
+
+def _part(relative: Path) -> str:
+    top = relative.parts[0] if len(relative.parts) > 1 else ""
+    return top if top in ("plots", "report") else "core"
+
+
+def source_digests(package: Path = PACKAGE) -> dict[str, str]:
+    """SHA-256 (hex, first 16 characters) of the sources of each part of the package.
+
+    Files are read in sorted path order; ``__pycache__`` is ignored.
+    """
+    hashes = {part: hashlib.sha256() for part in PARTS}
+    for path in sorted(package.rglob("*")):
+        if path.suffix not in SOURCE_SUFFIXES or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(package)
+        digest = hashes[_part(relative)]
+        digest.update(str(relative.as_posix()).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return {part: h.hexdigest()[:16] for part, h in hashes.items()}
+
+
+def sha256_file(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_figure_manifest(manifest: str | Path, figures: list[str | Path]) -> None:
+    """List figure files (as given, relative to the working directory) with their SHA-256."""
+    lines = [f"{sha256_file(path)}  {Path(path).as_posix()}\n" for path in figures]
+    Path(manifest).write_text("".join(lines), encoding="utf-8", newline="\n")
+
+
+def read_figure_manifest(manifest: str | Path) -> list[tuple[str, str]]:
+    """(sha256, path) pairs of a manifest written by :func:`write_figure_manifest`."""
+    pairs = []
+    for line in Path(manifest).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, path = line.split("  ", 1)
+            pairs.append((digest, path))
+    return pairs
+
+
+def figure_manifest_is_current(manifest: str | Path, check_content: bool = False) -> bool:
+    """Whether every figure listed in ``manifest`` exists (and, optionally, is unchanged).
+
+    Existence is checked with one ``stat`` per figure; a figure newer than the manifest
+    (edited by hand) is hashed and compared.
+    """
+    manifest = Path(manifest)
+    written = manifest.stat().st_mtime
+    for digest, path in read_figure_manifest(manifest):
+        try:
+            mtime = os.stat(path).st_mtime
+        except FileNotFoundError:
+            return False
+        if (check_content or mtime > written) and sha256_file(path) != digest:
+            return False
+    return True
+
+
+def stale_figure_manifests(manifests: list[str | Path]) -> list[str]:
+    """Mark manifests whose figures are missing or changed as out of date; return them.
+
+    Marking sets the manifest's mtime to 0 (the epoch), so Snakemake sees its inputs as newer
+    and reruns the job that writes it. Manifests that do not exist yet are skipped.
+    """
+    stale = []
+    for manifest in manifests:
+        if Path(manifest).exists() and not figure_manifest_is_current(manifest):
+            os.utime(manifest, (0, 0))
+            stale.append(str(manifest))
+    return stale
