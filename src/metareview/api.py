@@ -28,8 +28,15 @@ from metareview.stats.pooling import PooledResult
 from metareview.stats.pooling import pool as _pool
 from metareview.stats.summaries import q_profile, summarize_chunked
 
-__all__ = ["FitOptions", "gosh", "influence", "leave_one_out", "permutation_test", "pool"]
-__all__ += ["pool_batch"]
+__all__ = [
+    "FitOptions",
+    "gosh",
+    "influence",
+    "leave_one_out",
+    "permutation_test",
+    "pool",
+    "pool_batch",
+]
 
 
 def _options(tau2_method, ci_method, level, convergence, tau2_search_limit=False):
