@@ -158,3 +158,88 @@ SOF_HEADING = {
 
 def test_review_with_hr_rows_and_single_arm_study_reaches_the_report():
     run_and_check(Review(**SOF_HEADING))
+
+
+# make fuzz (FUZZ_LARGE) hung for > 10 minutes in analyse_repeated: the binomial-normal GLMM of
+# 23 binary studies with arms of up to 10^6 and complete separation. The profiled intercepts
+# never met an absolute 1e-12 tolerance (rounding noise of a log-likelihood of ~10^5), so each
+# deviance took ~2,400 likelihood evaluations and the fit ran for hours.
+SEPARATED_HUGE_ARMS = (
+    [0, 0, 9, 10, 2, 0, 0, 479, 12332, 1e6, 0, 0, 4, 13, 10, 0, 1e5, 1e6, 0, 36, 0, 33, 10],
+    [
+        3,
+        1e5,
+        10,
+        10,
+        2,
+        40,
+        1e5,
+        1e6,
+        1e6,
+        1e6,
+        40,
+        3,
+        10,
+        40,
+        10,
+        400,
+        1e5,
+        1e6,
+        3,
+        40,
+        3,
+        40,
+        10,
+    ],
+    [0, 0, 400, 0, 40, 1e6, 2, 39, 0, 3693, 40, 2, 0, 0, 0, 7735, 0, 594, 10, 0, 2, 0, 0],
+    [
+        10,
+        400,
+        400,
+        400,
+        40,
+        1e6,
+        2,
+        40,
+        1e5,
+        1e5,
+        40,
+        3,
+        3,
+        40,
+        40,
+        1e5,
+        40,
+        1e5,
+        10,
+        10,
+        2,
+        2,
+        10,
+    ],
+)
+
+
+def test_glmm_profile_converges_to_rounding_noise_with_huge_arms():
+    import numpy as np
+
+    from metareview.stats import glmm
+
+    y1, n1, y2, n2 = (np.asarray(v, dtype=float) for v in SEPARATED_HUGE_ARMS)
+    keep = ~(((y1 == 0) & (y2 == 0)) | ((y1 == n1) & (y2 == n2)))
+    profile = glmm._Profile(y1[keep], n1[keep], y2[keep], n2[keep])
+    first = profile.deviance(0.5, 0.5)
+    used = profile.evaluations
+    again = profile.deviance(0.5, 0.5)  # from the converged intercepts: a few steps at most
+    assert used < 300 and profile.evaluations - used < 60
+    assert np.isfinite(first) and abs(again - first) < 1e-9 * abs(first)
+
+
+def test_glmm_that_does_not_converge_is_reported_not_run_for_hours(monkeypatch):
+    import math
+
+    from metareview.stats import glmm
+
+    monkeypatch.setattr(glmm, "MAX_EVALUATIONS", 400)
+    fit = glmm.fit_um_fs(*SEPARATED_HUGE_ARMS, level=0.9)
+    assert math.isnan(fit.estimate) and "did not converge within 400" in fit.note

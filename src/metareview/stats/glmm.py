@@ -37,6 +37,14 @@ from scipy.special import expit, logsumexp
 N_AGQ = 7
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(N_AGQ)
 _LOG_WEIGHTS = np.log(_WEIGHTS / np.sqrt(2 * np.pi))
+#: Most study-likelihood evaluations one fit may use (the metafor fixtures need at most ~1,100);
+#: a fit that has not converged by then (e.g. separation with arms of 10^6) is reported as not
+#: converged instead of running for hours (issue 14).
+MAX_EVALUATIONS = 10_000
+
+
+class _OutOfBudget(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,9 @@ def _study_log_lik(alpha, beta, theta, y1, n1, y2, n2):
         curv = c2 * (n1 * p1 * (1 - p1) + n2 * p2 * (1 - p2)) + 1
         step = np.clip(grad / curv, -5, 5)
         u = u + step
-        if np.max(np.abs(step)) < 1e-12:
+        # Rounding noise of the gradient grows with the arm sizes (issue 14: n = 10^6 never
+        # reached 1e-12 and spent 100 iterations on every call).
+        if np.all(np.abs(step) < 1e-12 + 1e-15 * theta * (n1 + n2) / curv):
             break
     p1, p2 = expit(alpha + beta + theta * u / 2), expit(alpha - theta * u / 2)
     sigma = 1 / np.sqrt(c2 * (n1 * p1 * (1 - p1) + n2 * p2 * (1 - p2)) + 1)
@@ -93,11 +103,15 @@ class _Profile:
     def __init__(self, y1, n1, y2, n2):
         self.data = (y1, n1, y2, n2)
         self.alpha = np.log((y2 + 0.5) / (n2 - y2 + 0.5))
+        self.evaluations = 0
 
     def deviance(self, beta: float, theta: float) -> float:
         alpha, h = self.alpha.copy(), 1e-5
 
         def ll(a):
+            self.evaluations += 1
+            if self.evaluations > MAX_EVALUATIONS:
+                raise _OutOfBudget
             return _study_log_lik(a, beta, theta, *self.data)
 
         current = ll(alpha)
@@ -108,14 +122,19 @@ class _Profile:
             step = np.clip(-d1 / d2, -5, 5)
             trial = alpha + step
             new = ll(trial)
-            worse = new < current - 1e-12
+            # Rounding noise of a log-likelihood grows with its size (huge arms): relative.
+            noise = 1e-12 * (1 + np.abs(current))
+            worse = new < current - noise
             while np.any(worse):  # halve the steps that did not improve
                 step = np.where(worse, step / 2, step)
                 trial = alpha + step
                 new = ll(trial)
-                worse = (new < current - 1e-12) & (np.abs(step) > 1e-14)
+                worse = (new < current - noise) & (np.abs(step) > 1e-14)
+            gain = new - current
             alpha, current = trial, new
             if np.max(np.abs(step)) < 1e-9:  # finite-difference noise is ~1e-10
+                break
+            if np.all(gain <= noise):  # converged to rounding noise (huge arms, issue 14)
                 break
         self.alpha = alpha
         return float(-2 * np.sum(current))
@@ -159,6 +178,13 @@ def fit_um_fs(ai, n1i, ci, n2i, *, level: float = 0.95) -> GlmmResult:
     reason = _not_estimable(y1, n1, y2, n2)
     if reason:
         return empty(reason)
+    try:
+        return _fit(y1, n1, y2, n2, k, int(drop.sum()), level, empty)
+    except _OutOfBudget:
+        return empty(f"did not converge within {MAX_EVALUATIONS} likelihood evaluations")
+
+
+def _fit(y1, n1, y2, n2, k, k_dropped, level, empty) -> GlmmResult:
     profile = _Profile(y1, n1, y2, n2)
 
     def objective(par):
@@ -203,7 +229,7 @@ def fit_um_fs(ai, n1i, ci, n2i, *, level: float = 0.95) -> GlmmResult:
     z = stats.norm.ppf(0.5 + level / 2)
     return GlmmResult(
         k=k,
-        k_dropped=int(drop.sum()),
+        k_dropped=k_dropped,
         estimate=beta,
         se=se,
         ci_low=beta - z * se,
