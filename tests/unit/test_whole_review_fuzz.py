@@ -59,6 +59,71 @@ def csv_cells_are_safe(path: Path) -> None:
                     raise AssertionError(f"{path.name}, line {line}: unsafe cell {cell!r}")
 
 
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+#: Every number the data contract defines in each contract output (beyond pooled.csv), and
+#: when it must be finite: ``always``; ``from_k2`` (the row's k >= 2; k = 1 leaves tau2, I²
+#: empty); ``unless_noted`` (sensitivity.py, repeated.py: "where a number is undefined it is
+#: left empty and the row's note says why", e.g. a meta-regression whose moderator does not
+#: vary, Egger on identical SEs, a GLMM under separation or not converged). Nothing else may
+#: be empty or infinite.
+CONTRACT_NUMBERS = {
+    "subgroups.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high"],
+                      "from_k2": ["tau2", "i2"]},
+    "subgroup_tests.csv": {"always": ["q_between", "df"], "unless_noted": ["p_value"]},
+    "metaregression.csv": {"always": ["k"],
+                           "unless_noted": ["intercept", "slope", "slope_se", "slope_ci_low",
+                                            "slope_ci_high", "slope_p", "tau2", "r2"]},
+    "small_study.csv": {"always": ["k", "trimfill_k0", "trimfill_estimate", "trimfill_ci_low",
+                                   "trimfill_ci_high"],
+                        "unless_noted": ["egger_t", "egger_p", "begg_tau", "begg_p"]},
+    "leave_one_out.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high", "p_value", "q"],
+                          "from_k2": ["tau2", "i2"]},
+    "summary_of_findings.csv": {"always": ["k", "relative_estimate", "relative_ci_low",
+                                           "relative_ci_high"]},
+    "rare_events.csv": {"always": ["k"],
+                        "unless_noted": ["estimate", "se", "ci_low", "ci_high", "tau2"]},
+    "multilevel.csv": {"unless_noted": ["estimate", "se", "ci_low", "ci_high", "p_value",
+                                        "sigma2_study", "sigma2_effect"]},
+}  # fmt: skip
+PROBABILITIES = ["p_value", "q_p", "egger_p", "begg_p", "slope_p"]
+BINARY = {"RR", "OR", "RD"}
+SOF_RISKS = ["control_risk_per_1000", "intervention_risk_per_1000",
+             "intervention_risk_ci_low", "intervention_risk_ci_high"]  # fmt: skip
+
+
+def check_contract_numbers(results: Path) -> None:
+    """Every contract number of every contract table is finite, with the exceptions above."""
+    for name, rules in CONTRACT_NUMBERS.items():
+        path = results / name
+        if not path.is_file():
+            continue
+        frame = read_table(path)
+        for i, row in frame.iterrows():
+            where = f"{name}, row {i + 2} ({row.get('outcome', '')})"
+            k = float(row["k"]) if "k" in row and _finite(row["k"]) else math.inf
+            must = list(rules.get("always", []))
+            must += [c for c in rules.get("from_k2", []) if k >= 2]
+            noted = str(row.get("note", "") or "").strip() != ""
+            if not noted:
+                must += rules.get("unless_noted", [])
+            bad = [c for c in must if not _finite(row[c])]
+            assert not bad, f"{where}: not finite: {bad}"
+            for c in ("se", "slope_se"):
+                assert c not in row or not _finite(row[c]) or float(row[c]) >= 0, where
+            for c in PROBABILITIES:
+                if c in row and _finite(row[c]):
+                    assert 0 <= float(row[c]) <= 1, f"{where}: {c} = {row[c]}"
+            if name == "summary_of_findings.csv" and row["measure"] in BINARY:
+                bad = [c for c in SOF_RISKS if not _finite(row[c])]
+                assert not bad or noted, f"{where}: not finite and no note: {bad}"
+
+
 def check_review(root: Path, review: Review) -> None:
     effects = read_table(root / "data/processed/effect_sizes.csv")
     pooled = read_table(root / "results/pooled.csv")
@@ -75,6 +140,10 @@ def check_review(root: Path, review: Review) -> None:
         assert float(row["se"]) >= 0 and (k < 2 or float(row["q"]) >= 0)
         assert (root / "results/figures" / forest_name(row["analysis_id"])).is_file()
     assert (root / "results/figures/overview.svg").is_file()
+    check_contract_numbers(root / "results")
+    for _, row in included.iterrows():
+        bad = [c for c in ("yi", "vi", "sei", "ci_low", "ci_high") if not _finite(row[c])]
+        assert not bad, f"effect_sizes.csv, {row['study_id']}: not finite: {bad}"
     for path in [*(root / "results").glob("*.csv"), root / "data/processed/effect_sizes.csv"]:
         csv_cells_are_safe(path)
     for name in ("report.html", "report.md", "provenance.json"):
