@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metareview.io import read_csv_text
+from metareview.io import present, read_csv_text
 from metareview.stats.options import TAU2_METHODS
 from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES
 from metareview.validation import (
@@ -117,7 +117,7 @@ def validate_analyses(frame: pd.DataFrame, file: str = ANALYSES_FILE):
 def read_analyses(root: Path | str = ".") -> pd.DataFrame:
     """The typed ``data/raw/analyses.csv`` under ``root``; an empty table when absent."""
     path = Path(root) / ANALYSES_FILE
-    if not path.is_file():
+    if not present(path):
         return pd.DataFrame(columns=list(ANALYSES_COLUMNS))
     typed, problems = validate_analyses(read_csv_text(path, ANALYSES_FILE), ANALYSES_FILE)
     if problems:

@@ -79,6 +79,10 @@ def load_config_file(path: str | Path = CONFIG_FILE, source: str = CONFIG_FILE) 
         raise InputError([Problem(source, None, None, f"not UTF-8 text ({err.reason})")]) from err
     try:
         data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  (StrictLoader is safe)
+    except RecursionError as err:  # e.g. [[[[...]]]] thousands deep
+        raise InputError(
+            [Problem(source, None, None, "not valid YAML: nested too deeply")]
+        ) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

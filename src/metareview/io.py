@@ -60,6 +60,12 @@ class RawInputs:
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
+def present(path: Path | str) -> bool:
+    """Whether an optional input is there at all: a directory, FIFO, device or dangling symlink
+    counts (and is then refused by :func:`check_regular_file`), not only a regular file."""
+    return os.path.lexists(path)
+
+
 def check_regular_file(path: Path, display: str) -> list[Problem]:
     """Problems that stop ``path`` from being read as a table: missing, not a regular file
     (a directory, FIFO, device, or a symlink to one), or larger than :data:`MAX_FILE_BYTES`."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from metareview.certainty.grade import DOMAINS
-from metareview.io import read_csv_text
+from metareview.io import present, read_csv_text
 from metareview.validation import SLUG, InputError, Problem, parse_number
 
 FILE = "data/raw/analyses.csv"
@@ -77,7 +77,7 @@ def validate_overrides(frame: pd.DataFrame, file: str = FILE) -> tuple[list[dict
 def load_overrides(root: Path | str) -> list[dict]:
     """The override rows of ``data/raw/analyses.csv`` (empty when absent); InputError if bad."""
     path = Path(root) / FILE
-    if not path.is_file():
+    if not present(path):
         return []
     rows, problems = validate_overrides(read_csv_text(path, FILE))
     if problems:

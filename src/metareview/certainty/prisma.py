@@ -204,9 +204,10 @@ def parse_prisma(text: str, n_studies: int | None, file: str = FILE) -> Prisma:
 def load_prisma(root: Path | str, n_studies: int | None) -> Prisma | None:
     """``data/raw/prisma.yaml`` under ``root``, checked; None when the file is absent."""
     path = Path(root) / FILE
-    if not path.is_file():
+    from metareview.io import present, read_text_file
+
+    if not present(path):
         return None
-    from metareview.io import read_text_file
 
     return parse_prisma(read_text_file(path, FILE), n_studies)
 

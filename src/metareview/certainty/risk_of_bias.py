@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metareview.io import read_csv_text
+from metareview.io import present, read_csv_text
 from metareview.validation import SLUG, InputError, Problem, check_choice, check_columns
 
 FILE = "data/raw/risk_of_bias.csv"
@@ -90,7 +90,7 @@ def load_risk_of_bias(root: Path | str, study_ids) -> pd.DataFrame | None:
         Listing every problem with file, line and column.
     """
     path = Path(root) / FILE
-    if not path.is_file():
+    if not present(path):
         return None
     frame, problems = validate_risk_of_bias(read_csv_text(path, FILE), study_ids)
     if problems:
