@@ -243,3 +243,42 @@ def test_glmm_that_does_not_converge_is_reported_not_run_for_hours(monkeypatch):
     monkeypatch.setattr(glmm, "MAX_EVALUATIONS", 400)
     fit = glmm.fit_um_fs(*SEPARATED_HUGE_ARMS, level=0.9)
     assert math.isnan(fit.estimate) and "did not converge within 400" in fit.note
+
+
+def _identical_review() -> Review:
+    """Six parallel studies with identical arms (mean 5, SD 2, n 400), doses varying."""
+    studies, rows = [], []
+    for i, dose in enumerate(["0.5", "1", "1", "2.5", "0", ""]):
+        sid = f"s{i}"
+        studies.append({"study_id": sid, "label": f"Synthetic {sid}", "year": str(2000 + i),
+                        "design": "parallel", "comparator": ["placebo", "midazolam"][i % 2],
+                        "dose_mg_kg": dose, "citation": "SYNTHETIC test data"})  # fmt: skip
+        rows.append({"study_id": sid, "outcome": "pain", "timepoint_weeks": "4",
+                     "exp_n": "400", "exp_mean": "5", "exp_sd": "2",
+                     "ctl_n": "400", "ctl_mean": "5", "ctl_sd": "2"})  # fmt: skip
+    config = {"measure": {"continuous": "ROM", "binary": "RD"}, "tau2_method": "HE",
+              "ci_method": "hksj", "level": 0.5, "subgroups": ["comparator"],
+              "moderators": ["dose_mg_kg"]}  # fmt: skip
+    return Review(config=config, studies=studies, outcomes={"x": rows})
+
+
+# make fuzz: identical effects with a moderator under hksj stopped analyse_sensitivity with
+# "LinAlgError: Singular matrix" in the permutation test (the Knapp-Hartung scale is 0, so the
+# moderator's variance is 0); after the fix its permutation p was 0 (NaN compared as False).
+def test_identical_effects_with_moderator_under_hksj_reach_the_report():
+    run_and_check(_identical_review())
+
+
+def test_undefined_permutation_statistic_has_no_p_value():
+    import math
+
+    import numpy as np
+
+    from metareview.stats import permutation
+    from metareview.stats.options import FitOptions
+
+    test = permutation.permutation_test(
+        np.zeros(5), np.full(5, 0.02), [0.5, 1, 1, 2.5, 0],
+        FitOptions(tau2_method="HE", ci_method="hksj"), n_perm=50, seed=1,
+    )  # fmt: skip
+    assert math.isnan(test.statistic) and math.isnan(test.p_value)

@@ -75,13 +75,16 @@ def _finite(value) -> bool:
 CONTRACT_NUMBERS = {
     "subgroups.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high"],
                       "from_k2": ["tau2", "i2"]},
-    "subgroup_tests.csv": {"always": ["q_between", "df"], "unless_noted": ["p_value"]},
+    # identical effects under hksj: "a subgroup standard error is 0: Q undefined"
+    "subgroup_tests.csv": {"always": ["df"], "unless_noted": ["q_between", "p_value"]},
     "metaregression.csv": {"always": ["k"],
                            "unless_noted": ["intercept", "slope", "slope_se", "slope_ci_low",
                                             "slope_ci_high", "slope_p", "tau2", "r2"]},
-    "small_study.csv": {"always": ["k", "trimfill_k0", "trimfill_estimate", "trimfill_ci_low",
-                                   "trimfill_ci_high"],
-                        "unless_noted": ["egger_t", "egger_p", "begg_tau", "begg_p"]},
+    # all SEs equal: "Egger's test undefined", "trim-and-fill side undefined"
+    "small_study.csv": {"always": ["k"],
+                        "unless_noted": ["egger_t", "egger_p", "begg_tau", "begg_p",
+                                         "trimfill_k0", "trimfill_estimate", "trimfill_ci_low",
+                                         "trimfill_ci_high"]},
     "leave_one_out.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high", "p_value", "q"],
                           "from_k2": ["tau2", "i2"]},
     "summary_of_findings.csv": {"always": ["k", "relative_estimate", "relative_ci_low",

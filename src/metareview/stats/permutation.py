@@ -12,6 +12,7 @@ is permuted the same way. All permuted fits are one batch of the engine.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -52,10 +53,23 @@ def statistics(batch: Batch, options: FitOptions) -> tuple[np.ndarray, np.ndarra
         tested = slice(1, None) if batch.p > 1 else slice(0, 1)
         b = fit.beta[:, tested]
         vb = cov[:, tested, tested]
-        qm = np.einsum("bi,bi->b", b, np.linalg.solve(vb, b[..., None])[..., 0])
+        qm = np.einsum("bi,bi->b", b, _solve_rows(vb, b))
     if options.ci_method == "hksj":
         qm = qm / b.shape[1]  # metafor's F statistic
     return z, qm
+
+
+def _solve_rows(vb: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """vb⁻¹ b for every row; NaN for a singular row (e.g. identical effects under hksj, whose
+    scale is 0: issue 14), instead of failing the whole batch."""
+    try:
+        return np.linalg.solve(vb, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full_like(b, np.nan)
+        for i in range(b.shape[0]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(vb[i], b[i])
+        return out
 
 
 def n_distinct(X: np.ndarray) -> int:
@@ -122,6 +136,10 @@ def permutation_test(
     col = X.shape[1] - 1
     p = np.nanmean(np.abs(z[:, col]) >= np.abs(z_obs[col]) - COMPTOL)
     qm_p = np.nanmean(qm >= qm_obs - COMPTOL)
+    # An undefined observed statistic (e.g. zero Knapp-Hartung scale) has no p-value; the
+    # comparisons above would be all False and read as p = 0.
+    p = p if np.isfinite(z_obs[col]) else np.nan
+    qm_p = qm_p if np.isfinite(qm_obs) else np.nan
     name = "intercept" if col == 0 else f"mods[{col - 1}]"
     return PermutationResult(
         float(z_obs[col]), float(min(p, 1.0)), float(qm_obs), float(qm_p), len(z), exact, name
