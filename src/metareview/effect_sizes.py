@@ -212,6 +212,12 @@ def row_effect(row: pd.Series, options: EffectOptions) -> dict:
     except (Exclusion, ConversionError) as err:
         out["exclusion_reason"] = str(err)
         out["yi"] = out["vi"] = np.nan
+    except OverflowError:  # e.g. an SD of 1e300 squared (issue 14)
+        out["exclusion_reason"] = (
+            "effect size or its variance is too large to compute (overflow): a number far "
+            "too large for its scale?"
+        )
+        out["yi"] = out["vi"] = np.nan
     out["conversions"] = "; ".join(out["conversions"])
     out["plausibility_warnings"] = "; ".join(out["plausibility_warnings"])
     out["assumptions"] = "; ".join(a for a in assumptions if a)
