@@ -10,6 +10,7 @@ and the plots show labels as written.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import tempfile
@@ -40,6 +41,17 @@ def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    if any("\r" in str(c) for c in frame.columns):
+        return True
+    for col in frame.columns:
+        values = frame[col]
+        text = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if text and values.map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return True
+    return False
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -68,5 +80,11 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a table with full float precision, LF line endings and no index (atomically)."""
-    text = safe_for_spreadsheets(frame).to_csv(index=False, lineterminator="\n")
+    safe = safe_for_spreadsheets(frame)
+    # Python's csv quotes a cell with a line feed but not one with a lone carriage return
+    # when rows end in "\n": such a cell would split its row, and the part after the CR
+    # would reach a spreadsheet as a new, unneutralized cell (issue 14). Quote every text
+    # cell of such a (rare) table.
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+    text = safe.to_csv(index=False, lineterminator="\n", quoting=quoting)
     write_atomic(path, text)

@@ -4,6 +4,7 @@ with file, line and column (or config key) named, or answered correctly.
 Every table here is SYNTHETIC test data, not real trial results.
 """
 
+import csv
 import os
 import shutil
 import time
@@ -575,3 +576,21 @@ def test_near_timepoints_at_seven_digits_get_distinct_ids():
     )  # fmt: skip
     pooled = pool_analyses(effects, tau2_method="PM", ci_method="z", level=0.9)
     assert len(pooled) == 6 and pooled["analysis_id"].is_unique
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1", "'+cmd", "''-cmd", "+-1", "-1-1", "=1",
+     "@", "-", "+", "-2+3", "+0x1", "-1e5+cmd"],
+)  # fmt: skip
+def test_other_injection_characters_are_neutralized_and_read_back(tmp_path, cell):
+    from metareview.outputs import write_csv
+
+    frame = pd.DataFrame({"label": [cell], "comparator": [cell], "yi": [-1e-3]})
+    write_csv(frame, tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][0].startswith("'") and rows[1][1].startswith("'"), rows
+    back = mio.read_table(tmp_path / "t.csv")
+    assert back["label"].tolist() == [cell] and back["comparator"].tolist() == [cell]
+    assert back["yi"].tolist() == [-1e-3]
