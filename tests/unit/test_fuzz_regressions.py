@@ -282,3 +282,14 @@ def test_undefined_permutation_statistic_has_no_p_value():
         FitOptions(tau2_method="HE", ci_method="hksj"), n_perm=50, seed=1,
     )  # fmt: skip
     assert math.isnan(test.statistic) and math.isnan(test.p_value)
+
+
+# make fuzz: the report stopped with "OverflowError: math range error" formatting a
+# multilevel model's CI on a ratio scale (a log-scale bound beyond ~709 cannot be
+# exponentiated); it is now shown as infinite.
+def test_ratio_bound_beyond_exp_range_is_formatted_as_infinite():
+    from metareview.plots.format import fmt_effect, to_natural
+
+    assert to_natural(800.0, "OR") == float("inf")
+    assert fmt_effect(0.1, -800.0, 800.0, "RR") == "1.11 [0.00, ∞]"
+    assert fmt_effect(-900.0, -1000.0, -800.0, "HR") == "0.00 [0.00, 0.00]"

@@ -67,7 +67,12 @@ def to_natural(value: float, measure: str) -> float:
     """Analysis scale → the scale people read (exp for ratio measures)."""
     if is_missing(value):
         return math.nan
-    return math.exp(float(value)) if is_ratio(measure) else float(value)
+    if not is_ratio(measure):
+        return float(value)
+    try:
+        return math.exp(float(value))
+    except OverflowError:  # a log ratio beyond ~709 (e.g. a CI bound of a wild model fit)
+        return math.inf
 
 
 def experimental_favoured_above(measure: str, higher_is_better) -> bool:
