@@ -7,8 +7,8 @@ import os
 import re
 import sys
 
-from metareview.analysis_settings import check_analyses_against, read_analyses
-from metareview.certainty.inputs import check_certainty_inputs
+# Only light modules at parse time (paid by every start, a no-op rerun included): the
+# statistics stack (scipy) is imported only when tables are validated.
 from metareview.config import check_config_columns, load_config
 from metareview.io import unwritable_folders
 from metareview.jobs import figure_plans, source_digests, stale_figure_manifests
@@ -25,19 +25,23 @@ try:
     _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
-    ANALYSES = read_analyses(".")
 
     def _cross_file_checks(raw):
         """Checks between tables, run whenever the tables are validated in full."""
-        check_analyses_against(ANALYSES, raw.outcomes)
+        from metareview.analysis_settings import check_analyses_against, read_analyses
+        from metareview.certainty.inputs import check_certainty_inputs
+
+        check_analyses_against(read_analyses("."), raw.outcomes)
         check_certainty_inputs(".", raw.studies)
 
+    # With data/raw/analyses.csv, an edited outcomes table revalidates every table (the
+    # analyses are checked against all outcomes).
     CONDITIONS = validate_inputs(
         ".",
         config,
         CODE["core"],
         cross_checks=_cross_file_checks,
-        partial=ANALYSES is None or len(ANALYSES) == 0,
+        partial=not os.path.exists("data/raw/analyses.csv"),
     )
 except InputError as error:
     sys.exit(str(error))
