@@ -25,26 +25,36 @@ def main(smk) -> None:
     from metareview.plots.multilevel_course import multilevel_figures
     from metareview.report.context import SENSITIVITY_TABLES
     from metareview.review_labels import use_labels
+    from metareview.tables import rows_for
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
     sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
-    # The forest plots' RoB dots: this condition's analyses only, from the raw judgements
-    # (the same table rule assess_certainty writes as results/risk_of_bias.csv).
-    # Written and read back as that file is, so the figures see the same typed values.
-    rob = analysis_table(
-        effects, pooled, judgements(load_risk_of_bias(".", studies["study_id"]), studies)
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        write_csv(rob, Path(tmp) / "risk_of_bias.csv")
-        rob = read_table(Path(tmp) / "risk_of_bias.csv")
-    course = read_table(smk.input.multilevel_timecourse)
-    gosh = read_table(smk.input.gosh)
-    declared = {Path(path).name: path for path in smk.output.figures}
-    # results/figures/, where the declared figures are (a condition with none draws none).
-    out = Path(smk.output.figures[0]).parent if declared else Path("results", "figures")
+    condition = {"condition": smk.params.get("condition") or smk.wildcards.condition}
+    if smk.input.get("risk_of_bias"):  # a results/risk_of_bias.csv given as such
+        rob = read_table(smk.input.risk_of_bias)
+    else:
+        # The forest plots' RoB dots: this condition's analyses only, from the raw judgements
+        # (input rob: data/raw/risk_of_bias.csv, absent when the review has none), by the
+        # function rule assess_certainty writes results/risk_of_bias.csv with; written and
+        # read back as that file is, so the figures see the same typed values.
+        raw = smk.input.get("rob")
+        judged = load_risk_of_bias(Path(raw).parents[2], studies["study_id"]) if raw else None
+        with tempfile.TemporaryDirectory() as tmp:
+            write_csv(analysis_table(effects, pooled, judgements(judged, studies)), tmp + "/r.csv")
+            rob = read_table(tmp + "/r.csv")
+    rob = rows_for(rob, condition)
+    course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
+    gosh = rows_for(read_table(smk.input.get("gosh")), condition)
+    declared = {Path(path).name: path for path in smk.output.get("figures", [])}
+    # results/figures/, where the declared figures are (without declared figures: the
+    # figures_dir param, for callers that do not declare them).
+    if declared:
+        out = Path(next(iter(declared.values()))).parent
+    else:
+        out = Path(smk.params.get("figures_dir") or "results/figures")
     written = []
     with use_labels(smk.params.get("review")):
         # Build each plot just before saving it (plot construction is not free of global
@@ -66,7 +76,7 @@ def main(smk) -> None:
         if name not in drawn:
             write_atomic(path, placeholder_svg(name))
             logging.info("%s: not applicable (placeholder written)", path)
-    write_figure_manifest(smk.output.manifest, written)
+    write_figure_manifest(smk.output.get("manifest") or smk.output[0], written)
 
 
 if __name__ == "__main__":
