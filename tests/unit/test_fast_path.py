@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from metareview.stats import fast, single, solvers
+from metareview.stats import fast, gosh, single, solvers
+from metareview.stats.colsum import colsum
 from metareview.stats.engine import make_batch
 from metareview.stats.options import TAU2_METHODS, FitOptions
 from metareview.stats.pooling import pool
@@ -72,3 +73,22 @@ def test_wald_divides_like_numpy():
     assert fast.wald(0.0, 0.0, 0.95) == (0.0, 0.0, 1.0)
     assert fast.wald(1.0, 0.0, 0.95, 3.0)[2] == 0.0
     assert math.isnan(fast._div(0.0, 0.0)) and fast._div(-1.0, 0.0) == -math.inf
+
+
+def test_colsum_is_numpys_row_sum_bit_for_bit():
+    rng = np.random.default_rng(7)
+    for k in [*range(0, 40), 127, 128, 129, 300]:
+        a = rng.standard_normal((50, k)) * 10.0 ** rng.uniform(-10, 10, (50, k))
+        assert np.array_equal(colsum(np.ascontiguousarray(a.T)), a.sum(axis=1)), k
+
+
+@pytest.mark.parametrize("k", [2, 3, 7, 13])
+def test_gosh_dl_path_equals_the_batched_engine_exactly(k):
+    rng = np.random.default_rng(k)
+    y, v = rng.normal(0.2, 0.5, k), rng.uniform(0.01, 0.3, k)
+    y[-1] = y[0]  # ties
+    fast_path = gosh.gosh(y, v, FitOptions("DL"))
+    incl = np.ascontiguousarray(gosh._every_subset(k)[1].T)
+    generic = gosh._fits(make_batch(np.broadcast_to(y, incl.shape), v, incl), FitOptions("DL"))
+    assert list(fast_path.columns) == gosh.COLUMNS
+    assert np.array_equal(fast_path.to_numpy(), generic.to_numpy(), equal_nan=True)
