@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,6 +31,16 @@ from metareview.stats.options import FitOptions
 _LOG_2PI = float(np.log(2 * np.pi))
 _ITERATIVE = ("REML", "ML", "EB")
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper (same arithmetic)
+
+
+@lru_cache(maxsize=256)
+def _t_crit(level: float, df: float) -> float:
+    return float(dist.t_ppf(0.5 + level / 2, df))
+
+
+@lru_cache(maxsize=256)
+def _chi2_ppf(q: float, df: float) -> float:
+    return float(dist.chi2_ppf(q, df))
 
 
 @dataclass(frozen=True)
@@ -116,8 +127,8 @@ def q_profile(y, v, q0: float, options: FitOptions, tau2_hat: float):
     alpha = 1 - options.level
     xtol = METAFOR_TOL if options.convergence == "metafor" else EXACT_XTOL
     limit = max(100.0, 10 * tau2_hat) if options.tau2_search_limit else None
-    low, cap_low = q_root(y, v, q0, float(dist.chi2_ppf(1 - alpha / 2, df)), xtol, limit)
-    high, cap_high = q_root(y, v, q0, float(dist.chi2_ppf(alpha / 2, df)), xtol, limit)
+    low, cap_low = q_root(y, v, q0, _chi2_ppf(1 - alpha / 2, df), xtol, limit)
+    high, cap_high = q_root(y, v, q0, _chi2_ppf(alpha / 2, df), xtol, limit)
     return low, high, cap_low or cap_high, limit
 
 
@@ -138,7 +149,7 @@ def wald(estimate: float, se: float, level: float, df=None) -> tuple[float, floa
         crit = float(dist.norm_ppf(0.5 + level / 2)) * 1.0
         p = 2 * float(dist.norm_sf(abs(_div(estimate, se))))
     else:
-        crit = float(dist.t_ppf(0.5 + level / 2, df))
+        crit = _t_crit(level, df)
         p = 2 * float(dist.t_sf(abs(_div(estimate, se)), df))
     if se == 0.0:
         p = 1.0 if estimate == 0.0 else 0.0
@@ -166,7 +177,7 @@ def summary(y: np.ndarray, v: np.ndarray, t: float, options: FitOptions) -> dict
     s2 = typical_variance(v)
     half = math.nan
     if k >= 3:
-        crit = float(dist.t_ppf(0.5 + options.level / 2, k - 2))
+        crit = _t_crit(options.level, k - 2)
         half = crit * float(np.sqrt(t + se * se))
     return {
         "k": int(k), "estimate": estimate, "se": se, "ci_low": low, "ci_high": high,
