@@ -92,3 +92,23 @@ def test_gosh_dl_path_equals_the_batched_engine_exactly(k):
     generic = gosh._fits(make_batch(np.broadcast_to(y, incl.shape), v, incl), FitOptions("DL"))
     assert list(fast_path.columns) == gosh.COLUMNS
     assert np.array_equal(fast_path.to_numpy(), generic.to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("method", ["REML", "DL", "HE", "ML"])
+def test_one_moderator_algebra_agrees_with_the_general_path(method):
+    from dataclasses import replace
+
+    from metareview.stats import permutation
+
+    rng = np.random.default_rng(3)
+    k = 12
+    x = rng.uniform(0, 10, (50, k))
+    X = np.stack([np.ones((50, k)), x], axis=2)
+    y, v = rng.normal(0.3, 0.4, k), rng.uniform(0.01, 0.2, k)
+    general = make_batch(y, v, X=X)
+    closed = replace(general, one_moderator=True)
+    for opts in (FitOptions(method, "z"), FitOptions(method, "hksj")):
+        z_g, qm_g = permutation.statistics(general, opts)
+        z_c, qm_c = permutation.statistics(closed, opts)
+        np.testing.assert_allclose(z_c, z_g, rtol=1e-9)
+        np.testing.assert_allclose(qm_c, qm_g, rtol=1e-9)

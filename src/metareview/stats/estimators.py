@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from metareview.stats.engine import (
     THRESHOLD,
     Batch,
     _traces,
+    crossprod,
     rows,
     weighted_fit,
 )
@@ -63,9 +64,7 @@ def hedges(batch: Batch) -> np.ndarray:
     ols = weighted_fit(_with_v(batch, np.ones_like(batch.v)), 0.0)
     # weights m / (1 + 0) = m: ordinary least squares on the rows' studies
     mv = batch.m * batch.v
-    hat_v = np.einsum(
-        "bij,bji->b", ols.cov, np.einsum("bki,bkj->bij", batch.X * mv[..., None], batch.X)
-    )
+    hat_v = np.einsum("bij,bji->b", ols.cov, crossprod(batch, mv))
     return (ols.q - (mv.sum(axis=1) - hat_v)) / (batch.k - batch.p)
 
 
@@ -75,7 +74,7 @@ def _one_row(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_v(batch: Batch, v: np.ndarray) -> Batch:
-    return Batch(batch.y, v, batch.m, batch.X, batch.intercept_only)
+    return replace(batch, v=v)
 
 
 def hunter_schmidt(batch: Batch) -> np.ndarray:
