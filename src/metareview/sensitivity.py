@@ -46,7 +46,7 @@ COLUMNS: dict[str, list[str]] = {
     ),
     "leave_one_out": _names(f"omitted label k {_ESTIMATE} note"),
     "influence": _names(
-        "study_id label rstudent dffits cook_d cov_r tau2_del qe_del hat weight dfbetas"
+        "study_id label rstudent dffits cooks_d cov_r tau2_del qe_del hat weight dfbetas"
         " influential note"
     ),
     "cumulative": _names(f"step added label year k {_ESTIMATE} note"),

@@ -118,11 +118,11 @@ def influence_diagnostics(yi, vi, options: FitOptions | None = None, **overrides
 
     - ``rstudent`` = (yᵢ − β̂₍ᵢ₎) / sqrt(s²₍ᵢ₎(vᵢ + tau²₍ᵢ₎) + Var(β̂₍ᵢ₎));
     - ``dffits`` = (β̂ − β̂₍ᵢ₎) / sqrt(s²₍ᵢ₎ · hᵢ · (tau²₍ᵢ₎ + vᵢ));
-    - ``cook_d`` = (β̂ − β̂₍ᵢ₎)² / Var(β̂); ``cov_r`` = Var(β̂₍ᵢ₎) / Var(β̂);
+    - ``cooks_d`` = (β̂ − β̂₍ᵢ₎)² / Var(β̂); ``cov_r`` = Var(β̂₍ᵢ₎) / Var(β̂);
     - ``dfbetas`` = (β̂ − β̂₍ᵢ₎) / sqrt(s²₍ᵢ₎ / Σⱼ 1/(vⱼ + tau²₍ᵢ₎));
     - ``tau2_del``, ``qe_del`` (Cochran's Q without study i), ``hat`` hᵢ = wᵢ/Σw and
       ``weight`` = 100·wᵢ/Σw with wᵢ = 1/(vᵢ + tau²);
-    - ``influential``: metafor's rule, |dffits| > 3·sqrt(p/(k − p)), or P(χ²₁ ≤ cook_d) > 0.5,
+    - ``influential``: metafor's rule, |dffits| > 3·sqrt(p/(k − p)), or P(χ²₁ ≤ cooks_d) > 0.5,
       or hᵢ > 3p/k, or |dfbetas| > 1 (p = 1).
 
     Returns
@@ -160,21 +160,21 @@ def influence_columns(yi: np.ndarray, vi: np.ndarray, opts: FitOptions) -> dict:
         rstudent = np.where(ok, resid / np.sqrt(vi * s2w_i + vb_i + tau2_i * s2w_i), np.nan)
         dffits = np.where(ok, dfb / np.sqrt(s2w_i * hat * (tau2_i + vi)), np.nan)
         dfbetas = np.where(ok, dfb / np.sqrt(s2w_i / total), np.nan)
-        cook_d = dfb**2 / vb if vb > 0 else np.full(k, np.nan)
+        cooks_d = dfb**2 / vb if vb > 0 else np.full(k, np.nan)
         cov_r = vb_i / vb if vb > 0 else np.full(k, np.nan)
     influential = (
         (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
-        | (stats.chi2.cdf(cook_d, p) > 0.5)
+        | (stats.chi2.cdf(cooks_d, p) > 0.5)
         | (hat > 3 * p / k)
         | (np.abs(dfbetas) > 1)
     )  # NaN criteria count as not met, as metafor's NA
     note_i = "Knapp-Hartung factor 0 without this study: rstudent, dffits, dfbetas undefined"
-    note_all = "Knapp-Hartung factor 0: cook_d, cov_r undefined" if not vb > 0 else ""
+    note_all = "Knapp-Hartung factor 0: cooks_d, cov_r undefined" if not vb > 0 else ""
     notes = ["; ".join(filter(None, ["" if o else note_i, note_all])) for o in ok]
     return {
         "rstudent": rstudent,
         "dffits": dffits,
-        "cook_d": cook_d,
+        "cooks_d": cooks_d,
         "cov_r": cov_r,
         "dfbetas": dfbetas,
         "tau2_del": tau2_i,
