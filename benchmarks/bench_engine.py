@@ -97,7 +97,9 @@ v <- c(mean(g$res$estimate), mean(g$res$I2), sd(g$res$estimate), sd(g$res$I2), n
 """,
     "batch": """
 B <- nrow(d) / 10
-one <- function(b) {j <- (10*(b-1)+1):(10*b); confint(rma(yi[j], vi[j], data=d, test="knha"))}
+# maxiter 1000 (metafor's default 100 stops R at one of the 1,000 REML fits; ours is 1000)
+one <- function(b) {j <- (10*(b-1)+1):(10*b)
+  confint(rma(yi[j], vi[j], data=d, test="knha", control=list(maxiter=1000)))}
 s <- tm(for (b in seq_len(B)) one(b), REPS)
 v <- unlist(lapply(seq_len(B), function(b) {j <- (10*(b-1)+1):(10*b)
   r <- rma(yi[j], vi[j], data=d, test="knha", control=TIGHT)
