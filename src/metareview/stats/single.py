@@ -11,8 +11,6 @@ the batched path to rounding (~1e-15 relative).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from metareview.stats.solvers import MAX_ITER as BRENT_MAX_ITER
@@ -66,11 +64,17 @@ def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_it
 def q_root(y, v, target: float, upper: float, f_upper: float, f0: float, xtol: float):
     """Root of Q(tau²) = target in [0, upper] by Brent's method: (root, iterations, ok).
 
-    :func:`brent` is scipy's ``brentq`` (its C routine, step for step) without the Python
-    wrappers scipy puts around every function call; ``f_upper`` and ``f0`` are recomputed
-    with :func:`q_of`, as scipy does.
+    :func:`brent` (scipy's ``brentq`` C routine, step for step) with :func:`q_of` inlined;
+    ``f_upper`` and ``f0`` are recomputed, as scipy does.
     """
-    return brent(lambda t: q_of(y, v, t) - target, 0.0, upper, xtol, RTOL, BRENT_MAX_ITER)
+    dot, rsum = np.ndarray.dot, _sum
+
+    def f(t):
+        w = 1.0 / (v + t)
+        r = y - dot(w, y) / rsum(w)
+        return float(dot(w, r * r)) - target
+
+    return brent(f, 0.0, upper, xtol, RTOL, BRENT_MAX_ITER)
 
 
 def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
@@ -80,11 +84,11 @@ def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
         return float(xpre), 0, True
     if fcur == 0:
         return float(xcur), 0, True
-    if math.copysign(1.0, fpre) == math.copysign(1.0, fcur):
+    if (fpre < 0) == (fcur < 0):  # both nonzero here: signbit as scipy
         return 0.0, 0, False
     xblk = fblk = spre = scur = 0.0
     for i in range(1, maxiter + 1):
-        if fpre != 0 and fcur != 0 and math.copysign(1.0, fpre) != math.copysign(1.0, fcur):
+        if fpre != 0 and fcur != 0 and (fpre < 0) != (fcur < 0):
             xblk, fblk = xpre, fpre
             spre = scur = xcur - xpre
         if abs(fblk) < abs(fcur):
@@ -94,7 +98,10 @@ def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
         sbis = (xblk - xcur) / 2
         if fcur == 0 or abs(sbis) < delta:
             return float(xcur), i, True
-        spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
+        else:
+            spre = scur = sbis
         xpre, fpre = xcur, fcur
         xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
         fcur = f(xcur)
@@ -102,14 +109,13 @@ def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
 
 
 def _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta):
-    """(spre, scur) of one Brent step: interpolation if good and short, else bisection."""
-    if abs(spre) > delta and abs(fcur) < abs(fpre):
-        if xpre == xblk:
-            stry = -fcur * (xcur - xpre) / (fcur - fpre)
-        else:
-            dpre = (fpre - fcur) / (xpre - xcur)
-            dblk = (fblk - fcur) / (xblk - xcur)
-            stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
-        if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):
-            return scur, stry
+    """(spre, scur) of an interpolation step if it is good and short, else bisection."""
+    if xpre == xblk:
+        stry = -fcur * (xcur - xpre) / (fcur - fpre)
+    else:
+        dpre = (fpre - fcur) / (xpre - xcur)
+        dblk = (fblk - fcur) / (xblk - xcur)
+        stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+    if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):
+        return scur, stry
     return sbis, sbis
