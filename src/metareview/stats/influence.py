@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from metareview.stats import fast
 from metareview.stats.engine import Batch, make_batch, rows, weighted_fit
 from metareview.stats.options import FitOptions, resolve
 from metareview.stats.pooling import pool
@@ -84,9 +85,10 @@ def loo_batch(yi: np.ndarray, vi: np.ndarray) -> Batch:
     return make_batch(np.tile(yi, (k, 1)), np.tile(vi, (k, 1)), 1.0 - np.eye(k))
 
 
-def _intercept_fits(batch: Batch, opts: FitOptions):
-    """(beta, vb, tau2, s2w) per row, vb scaled by the Knapp–Hartung factor s2w."""
-    tau2 = estimate_tau2(batch, opts).tau2
+def _intercept_fits(batch: Batch, opts: FitOptions, tau2=None):
+    """(beta, vb, tau2, s2w) per row, vb scaled by the Knapp–Hartung factor s2w (tau² estimated
+    unless given)."""
+    tau2 = estimate_tau2(batch, opts).tau2 if tau2 is None else tau2
     fit = weighted_fit(batch, tau2)
     s2w = np.ones(tau2.size)
     if opts.ci_method == "hksj":
@@ -147,7 +149,8 @@ def _cell(value):
 def influence_columns(yi: np.ndarray, vi: np.ndarray, opts: FitOptions) -> dict:
     """The influence table as arrays (see :func:`influence_diagnostics`)."""
     k, p = yi.size, 1
-    beta, vb, tau2, _ = (x[0] for x in _intercept_fits(make_batch(yi, vi), opts))
+    full = np.array([fast.tau2(yi, vi, opts)[0]])  # the one-analysis path: same tau² as a batch
+    beta, vb, tau2, _ = (x[0] for x in _intercept_fits(make_batch(yi, vi), opts, full))
     w = 1.0 / (vi + tau2)
     hat = w / w.sum()
     beta_i, vb_i, tau2_i, s2w_i, qe_del = _loo_fits(yi, vi, opts)
