@@ -1,7 +1,9 @@
 """The batched engine against metafor, timed in the same run (``make bench``; not a test).
 
 For k = 10, 40, 200 (SYNTHETIC data with one moderator, seeded; REML and Knapp–Hartung as in
-the issue) it times pooling with CIs, leave-one-out, influence diagnostics, a 1,000-iteration
+the issue) it times pooling with CIs (solved to 1e-12 by default, and once more with
+``convergence="metafor"``: metafor's own stopping rules, the work the timed ``rma()`` +
+``confint()`` does), leave-one-out, influence diagnostics, a 1,000-iteration
 permutation test of the moderator and GOSH (DL, metafor's fast path: all 8,191 subsets of the
 first 13 studies, a 2,000-subset sample at k = 40 and 200), plus 1,000 analyses of k = 10.
 When ``Rscript`` with metafor is on the PATH each benchmark runs once more in R on the same
@@ -66,6 +68,12 @@ R_CODE = {
 s <- tm({r <- rma(yi, vi, data=d, test="knha"); confint(r)}, REPS)
 r <- rma(yi, vi, data=d, test="knha", control=TIGHT)
 ci <- confint(r, control=list(tol=1e-12, tau2.max=1e6))
+v <- c(r$beta[1], r$se, r$ci.lb, r$ci.ub, r$tau2, ci$random[1, 2], ci$random[1, 3])
+""",
+    "pool_metafor": """
+s <- tm({r <- rma(yi, vi, data=d, test="knha"); confint(r)}, REPS)
+r <- rma(yi, vi, data=d, test="knha")
+ci <- confint(r)
 v <- c(r$beta[1], r$se, r$ci.lb, r$ci.ub, r$tau2, ci$random[1, 2], ci$random[1, 3])
 """,
     "leave_one_out": """
@@ -139,6 +147,10 @@ def ours(kind: str, d: pd.DataFrame):
         s, r = timed(lambda: api.pool(y, v))
         return s, np.array([r.estimate, r.se, r.ci_low, r.ci_high, r.tau2, r.tau2_ci_low,
                             r.tau2_ci_high])  # fmt: skip
+    if kind == "pool_metafor":  # metafor's stopping rules: the same work as the timed rma()
+        s, r = timed(lambda: api.pool(y, v, convergence="metafor", tau2_search_limit=True))
+        return s, np.array([r.estimate, r.se, r.ci_low, r.ci_high, r.tau2, r.tau2_ci_low,
+                            r.tau2_ci_high])  # fmt: skip
     if kind == "leave_one_out":
         s, r = timed(lambda: api.leave_one_out(y, v))
         return s, np.concatenate([r["estimate"], r["tau2"]])
@@ -182,9 +194,10 @@ def agree(kind: str, a: np.ndarray, b: np.ndarray) -> str:
     return f"yes (1e-6{skipped})" if ok else f"NO (max diff {np.max(np.abs(a - b)):.2e})"
 
 
-KINDS = ("pool", "leave_one_out", "influence", "permutation", "gosh")
+KINDS = ("pool", "pool_metafor", "leave_one_out", "influence", "permutation", "gosh")
 CASES = [(kind, k) for k in SIZES for kind in KINDS] + [("batch", 10)]
-R_REPS = {"pool": 20, "leave_one_out": 3, "influence": 3, "permutation": 1, "gosh": 1, "batch": 1}
+R_REPS = {"pool": 20, "pool_metafor": 20, "leave_one_out": 3, "influence": 3, "permutation": 1,
+          "gosh": 1, "batch": 1}  # fmt: skip
 
 
 def data_for(kind: str, k: int) -> pd.DataFrame:
@@ -197,6 +210,7 @@ def data_for(kind: str, k: int) -> pd.DataFrame:
 
 LABELS = {
     "pool": "pooling with CIs",
+    "pool_metafor": 'pooling with CIs, `convergence="metafor"`',
     "batch": f"{BATCH} analyses, pooling with CIs",
     "gosh": "GOSH (DL)",
     "permutation": f"permutation test ({PERM})",
