@@ -21,9 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 
-## Unit, property, reference and end-to-end tests (no R needed).
+## Unit, property, reference and end-to-end tests (no R needed), on CORES processes
+## (pytest-xdist; one file per process, so a module's fixtures are built once).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(CORES) --dist loadfile
 
 ## Whole-review property test on thousands of generated reviews (hours; run before a release).
 ## FUZZ_EXAMPLES=n for fewer; FUZZ_SHRINK=1 to shrink a failure to a minimal review.
