@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup run test test-unit fuzz lint format bench bench-scale slurm-test check-report clean publish
+.PHONY: setup run test test-unit fuzz lint format bench bench-scale slurm-setup slurm-test check-report clean publish
 
 setup: $(STAMP)
 
@@ -56,9 +56,20 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py --cores $(CORES)
 
+## A second venv with the Slurm executor plugin (requirements-slurm.lock; kept out of .venv).
+slurm-setup: .venv-slurm/.installed
+
+.venv-slurm/.installed: requirements.lock requirements-slurm.lock pyproject.toml
+	$(PYTHON) -m venv .venv-slurm
+	.venv-slurm/bin/python -m pip install --quiet --upgrade pip
+	.venv-slurm/bin/python -m pip install --quiet --no-deps -r requirements.lock -r requirements-slurm.lock
+	.venv-slurm/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	.venv-slurm/bin/python -m pip check
+	touch $@
+
 ## The bundled review through a real single-node Slurm cluster (root; not part of `make test`).
-slurm-test: $(STAMP)
-	tools/slurm_test.sh
+slurm-test: slurm-setup
+	METAREVIEW_BIN=$(CURDIR)/.venv-slurm/bin tools/slurm_test.sh
 
 ## Screenshot results/report.html in headless Chromium (installs chromium if missing).
 check-report: $(STAMP)

@@ -19,7 +19,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${METAREVIEW_BIN:-$REPO/.venv/bin}"  # another venv: METAREVIEW_BIN=/path/to/venv/bin
+BIN="${METAREVIEW_BIN:-$REPO/.venv-slurm/bin}"  # make slurm-setup; another venv: METAREVIEW_BIN=/path/to/venv/bin
 BASE="${SLURM_TEST_DIR:-/tmp/metareview-slurm}"
 CLUSTER=metareview
 HOST="$(hostname -s)"
@@ -30,7 +30,7 @@ log() { printf '[slurm-test] %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (starts slurmctld, slurmd, slurmdbd, MariaDB, munged)"
-[ -x "$BIN/snakemake" ] || fail "run 'make setup' first"
+[ -x "$BIN/snakemake" ] || fail "run 'make slurm-setup' first"
 
 install_packages() {
   local missing=()

@@ -111,9 +111,9 @@ def leave_one_out(
     if yi.size < _influence.MIN_STUDIES:
         return pd.DataFrame(columns=["omitted", *names, "note"])
     s = summarize_chunked(_influence.loo_batch(yi, vi), opts)
-    frame = pd.DataFrame({"omitted": np.arange(yi.size)} | {n: getattr(s, n) for n in names})
-    frame["note"] = np.where(s.converged, "", "tau2 did not converge")
-    return frame
+    columns = {"omitted": np.arange(yi.size)} | {n: getattr(s, n) for n in names}
+    columns["note"] = np.where(s.converged, "", "tau2 did not converge").astype(object)
+    return pd.DataFrame(columns, copy=False)
 
 
 INFLUENCE_COLUMNS = ["rstudent", "dffits", "cooks_d", "cov_r", "tau2_del", "qe_del", "hat",
@@ -126,15 +126,14 @@ def influence(
     """Case-deletion diagnostics, ``metafor::influence.rma.uni`` (k ≥ 3): one row per study.
 
     Columns ``rstudent, dffits, cooks_d, cov_r, tau2_del, qe_del, hat, weight, dfbetas,
-    influential, note`` (``cooks_d`` is the workflow's ``cook_d``; ``weight`` in %).
+    influential, note`` (the workflow's influence table has the same names; ``weight`` in %).
     """
     opts = _options(tau2_method, ci_method, 0.95, convergence)
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     if yi.size < _influence.MIN_STUDIES:
         return pd.DataFrame(columns=INFLUENCE_COLUMNS)
     columns = _influence.influence_columns(yi, vi, opts)
-    columns["cooks_d"] = columns.pop("cook_d")
-    return pd.DataFrame(columns)[INFLUENCE_COLUMNS]
+    return pd.DataFrame({name: columns[name] for name in INFLUENCE_COLUMNS}, copy=False)
 
 
 def permutation_test(

@@ -46,7 +46,7 @@ COLUMNS: dict[str, list[str]] = {
     ),
     "leave_one_out": _names(f"omitted label k {_ESTIMATE} note"),
     "influence": _names(
-        "study_id label rstudent dffits cook_d cov_r tau2_del qe_del hat weight dfbetas"
+        "study_id label rstudent dffits cooks_d cov_r tau2_del qe_del hat weight dfbetas"
         " influential note"
     ),
     "cumulative": _names(f"step added label year k {_ESTIMATE} note"),
@@ -158,26 +158,11 @@ def run_sensitivity(
         vi = group["vi"].to_numpy(dtype=float)
         info = lookup.reindex(group["study_id"])
         log.info("%s: k = %d", " / ".join(str(v) for v in key), yi.size)
-
         for column in subgroups:
             _subgroup_rows(rows, keys, yi, vi, info[column], column, opts, perm)
         for column in moderators:
-            x = _numeric(info[column].reset_index(drop=True), column)
-            fit = metaregression.meta_regression(yi, vi, x, opts)
-            if fit is not None:
-                fit["slope_p_perm"], note = perm.slope_p(yi, vi, x, opts, key, column)
-                fit["note"] = _join(fit["note"], note)
-                rows["metaregression"].append(keys | {"moderator": column} | fit)
-
-        row = small_study.small_study_tests(yi, vi, opts)
-        if row is not None:
-            filled = row.pop("filled")
-            rows["small_study"].append(keys | row)
-            for j, (y, v) in enumerate(filled, start=1):
-                rows["trimfill_filled"].append(
-                    keys | {"filled": j, "side": row["trimfill_side"], "yi": y, "vi": v}
-                )
-
+            _metaregression_row(rows, keys, yi, vi, info[column], column, opts, perm)
+        _small_study_rows(rows, keys, yi, vi, opts)
         _study_rows(rows, keys, group, opts)
         if risk_of_bias is not None or "risk_of_bias" in lookup.columns:
             rob = _overall_judgements(risk_of_bias, info, group, keys["outcome"])
@@ -185,6 +170,29 @@ def run_sensitivity(
             rows["rob_sensitivity"].append(keys | row)
 
     return {name: _frame(rows[name], COLUMNS[name]) for name in TABLES}
+
+
+def _metaregression_row(rows, keys, yi, vi, values: pd.Series, column, opts, perm) -> None:
+    """The one-moderator meta-regression on ``column`` (none when it cannot be fitted)."""
+    x = _numeric(values.reset_index(drop=True), column)
+    fit = metaregression.meta_regression(yi, vi, x, opts)
+    if fit is not None:
+        fit["slope_p_perm"], note = perm.slope_p(yi, vi, x, opts, tuple(keys.values()), column)
+        fit["note"] = _join(fit["note"], note)
+        rows["metaregression"].append(keys | {"moderator": column} | fit)
+
+
+def _small_study_rows(rows, keys, yi, vi, opts: FitOptions) -> None:
+    """The small-study row of an analysis and its trim-and-fill filled studies."""
+    row = small_study.small_study_tests(yi, vi, opts)
+    if row is None:
+        return
+    filled = row.pop("filled")
+    rows["small_study"].append(keys | row)
+    for j, (y, v) in enumerate(filled, start=1):
+        rows["trimfill_filled"].append(
+            keys | {"filled": j, "side": row["trimfill_side"], "yi": y, "vi": v}
+        )
 
 
 def _overall_judgements(table, info: pd.DataFrame, group: pd.DataFrame, outcome) -> list:

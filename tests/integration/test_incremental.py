@@ -4,6 +4,8 @@ Each test asks Snakemake what it would run (``--dry-run``) after one change, and
 exactly the affected jobs are listed: a no-op rerun runs nothing; editing one condition's
 outcomes reruns that condition's jobs and the gather/report jobs only; a config key reruns
 only the rules that receive it; a deleted figure redraws its condition's figures only.
+Figure jobs are one rule per condition (``plot_condition_<condition>``, every figure a
+declared output); they are listed here as ``("plot_condition", condition)``.
 """
 
 import re
@@ -19,16 +21,13 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = Path(__file__).resolve().parent / "synthetic_review"
 GATHER = {"gather_effect_sizes", "gather_pooled", "gather_sensitivity", "plot_overview",
-          "render_report", "write_provenance"}  # fmt: skip
-#: Whole-review rules added by other stages; they read the combined tables, so they rerun
+          "render_report", "write_provenance", "gosh", "analyse_repeated"}  # fmt: skip
+#: Whole-review rules of the certainty stage; they read the combined tables, so they rerun
 #: whenever any condition changes.
-WHOLE_REVIEW = {"analyse_repeated", "assess_certainty", "plot_certainty", "gosh"}
+WHOLE_REVIEW = {"assess_certainty", "plot_certainty"}
+#: Per-condition rules: their inputs are that condition's files (and shared raw tables) only.
 PER_CONDITION = {"effect_sizes_condition", "pool_condition", "sensitivity_condition",
-                 "plot_condition"}  # fmt: skip
-#: Per-condition rules whose inputs are that condition's files only. (plot_condition also
-#: reads results/gosh.csv, multilevel_timecourse.csv and risk_of_bias.csv, whole-review tables
-#: rewritten on every change, so every condition's figures are redrawn: a known gap.)
-CONDITION_ONLY = PER_CONDITION - {"plot_condition"}
+                 "gosh_condition", "repeated_condition", "plot_condition"}  # fmt: skip
 
 
 def snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -45,8 +44,12 @@ def planned(workdir: Path) -> set[tuple[str, str]]:
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", done.stdout):
         rule = re.match(r"(?:local)?rule (\w+):", block.strip())
         if rule and rule.group(1) != "all":
+            name = rule.group(1)
             condition = re.search(r"wildcards: .*?condition=([\w-]+)", block)
-            jobs.add((rule.group(1), condition.group(1) if condition else ""))
+            if name.startswith("plot_condition_"):
+                jobs.add(("plot_condition", name.removeprefix("plot_condition_")))
+            else:
+                jobs.add((name, condition.group(1) if condition else ""))
     return jobs
 
 
@@ -73,7 +76,9 @@ def test_editing_one_condition_reruns_only_its_jobs_and_the_gathers(review):
     jobs = planned(review)
     assert {(rule, "crps") for rule in PER_CONDITION} <= jobs
     assert {(rule, "") for rule in GATHER} <= jobs
-    assert not any(c == "fibromyalgia" and rule in CONDITION_ONLY for rule, c in jobs)
+    # No job of the other condition, figures included.
+    assert not any(c == "fibromyalgia" for _, c in jobs)
+    assert ("plot_condition", "fibromyalgia") not in jobs
     assert {rule for rule, _ in jobs} <= PER_CONDITION | GATHER | WHOLE_REVIEW
 
 
@@ -96,3 +101,15 @@ def test_a_deleted_figure_is_redrawn_with_its_condition_only(review):
     assert result.returncode == 0, result.stderr[-3000:]
     assert figure.exists()
     assert planned(review) == set()
+
+
+def test_every_figure_is_a_declared_output_with_a_report_caption(review):
+    summary = snakemake(review, "--summary")
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    declared = {line.split("\t")[0] for line in summary.stdout.splitlines()}
+    figures = {f"results/figures/{p.name}" for p in (review / "results/figures").glob("*.svg")}
+    assert len(figures) > 5 and figures <= declared
+    # Each per-analysis figure has its kind's caption in `snakemake --report`.
+    captions = {p.stem for p in (REPO / "workflow/report").glob("*.rst")}
+    kinds = {Path(f).name.split("_", 1)[0] for f in figures} - {"overview.svg"}
+    assert kinds <= captions

@@ -453,7 +453,7 @@ sensitivity_block <- function(es, studies, method, ci, level, subgroups, moderat
   ii <- inf$inf
   out$influence <- lapply(seq_along(ii$rstudent), function(i) list(
     study_id = as.character(ii$slab[i]), rstudent = num_or_na(ii$rstudent[i]),
-    dffits = num_or_na(ii$dffits[i]), cook_d = num_or_na(ii$cook.d[i]), cov_r = num_or_na(ii$cov.r[i]),
+    dffits = num_or_na(ii$dffits[i]), cooks_d = num_or_na(ii$cook.d[i]), cov_r = num_or_na(ii$cov.r[i]),
     tau2_del = num_or_na(ii$tau2.del[i]), q_del = num_or_na(ii$QE.del[i]),
     hat = num_or_na(ii$hat[i]), weight = num_or_na(ii$weight[i]),
     dfbs = num_or_na(inf$dfbs[[1]][i]), is_infl = isTRUE(inf$is.infl[i])))

@@ -18,7 +18,7 @@ from metareview.stats.pooling import pool
 EXPECTED = Path(__file__).resolve().parents[1] / "reference" / "expected"
 ESTIMATES = ("estimate", "se", "ci_low", "ci_high", "p_value", "tau2", "i2", "q")
 #: our column -> metafor's (influence.rma.uni)
-DIAGNOSTICS = {"rstudent": "rstudent", "dffits": "dffits", "cook_d": "cook_d", "cov_r": "cov_r"}
+DIAGNOSTICS = {"rstudent": "rstudent", "dffits": "dffits", "cooks_d": "cooks_d", "cov_r": "cov_r"}
 DIAGNOSTICS |= {"tau2_del": "tau2_del", "qe_del": "q_del", "hat": "hat", "weight": "weight"}
 DIAGNOSTICS |= {"dfbetas": "dfbs"}
 
@@ -65,7 +65,7 @@ def test_influence_matches_metafor(ids, yi, vi, method, ci, block):
     if "influence_error" in block:
         # identical effects under HKSJ: metafor stops (Var(beta) = 0); ours are empty, noted
         assert np.ptp(yi) == 0 and ci == "hksj"
-        assert all(np.isnan(r["cook_d"]) and "Knapp-Hartung factor 0" in r["note"] for r in rows)
+        assert all(np.isnan(r["cooks_d"]) and "Knapp-Hartung factor 0" in r["note"] for r in rows)
         return
     expected = {r["study_id"]: r for r in block["influence"]}
     for sid, row in zip(ids, rows, strict=True):

@@ -70,7 +70,7 @@ MATCHED = {
     "subgroup_tests": ("subgroup", same("q_between", "df", "p_value")),
     "metaregression": ("moderator", same("k", "intercept", "slope", "slope_se", "slope_p", "r2")),
     "leave_one_out": ("omitted", ESTIMATES),
-    "influence": ("study_id", same("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "hat")),
+    "influence": ("study_id", same("rstudent", "dffits", "cooks_d", "cov_r", "tau2_del", "hat")),
 }
 MATCHED["metaregression"][1].update(same("slope_ci_low", "slope_ci_high", "tau2"))
 MATCHED["influence"][1].update({"weight": "weight", "qe_del": "q_del", "dfbetas": "dfbs"})

@@ -7,11 +7,11 @@ import os
 import re
 import sys
 
-from metareview.analysis_settings import check_analyses_against, read_analyses
-from metareview.certainty.inputs import check_certainty_inputs
+# Only light modules at parse time (paid by every start, a no-op rerun included): the
+# statistics stack (scipy) is imported only when tables are validated.
 from metareview.config import check_config_columns, load_config
 from metareview.io import unwritable_folders
-from metareview.jobs import source_digests, stale_figure_manifests
+from metareview.jobs import figure_plans, source_digests, stale_figure_manifests
 from metareview.validation import InputError
 from metareview.validation_cache import validate_inputs
 
@@ -25,19 +25,23 @@ try:
     _validated = load_config("config.yaml", overrides=dict(config))
     config.clear()
     config.update(_validated)
-    ANALYSES = read_analyses(".")
 
     def _cross_file_checks(raw):
         """Checks between tables, run whenever the tables are validated in full."""
-        check_analyses_against(ANALYSES, raw.outcomes)
+        from metareview.analysis_settings import check_analyses_against, read_analyses
+        from metareview.certainty.inputs import check_certainty_inputs
+
+        check_analyses_against(read_analyses("."), raw.outcomes)
         check_certainty_inputs(".", raw.studies)
 
+    # With data/raw/analyses.csv, an edited outcomes table revalidates every table (the
+    # analyses are checked against all outcomes).
     CONDITIONS = validate_inputs(
         ".",
         config,
         CODE["core"],
         cross_checks=_cross_file_checks,
-        partial=ANALYSES is None or len(ANALYSES) == 0,
+        partial=not os.path.exists("data/raw/analyses.csv"),
     )
 except InputError as error:
     sys.exit(str(error))
@@ -66,16 +70,62 @@ CONDITION_EFFECTS = "data/processed/conditions/{condition}/effect_sizes.csv"
 CONDITION_RESULTS = "results/conditions/{condition}"
 CONDITION_POOLED = "results/conditions/{condition}/pooled.csv"
 FIGURE_MANIFEST = "results/conditions/{condition}/figures.sha256"
+CONDITION_GOSH = "results/conditions/{condition}/gosh.csv"
+CONDITION_REPEATED = {
+    "multilevel": "results/conditions/{condition}/multilevel.csv",
+    "timecourse": "results/conditions/{condition}/multilevel_timecourse.csv",
+    "rare_events": "results/conditions/{condition}/rare_events.csv",
+}
+CONDITION_TIMECOURSE = CONDITION_REPEATED["timecourse"]
+#: {condition: its figures' file names}, planned from its effect sizes (cached; see
+#: metareview.jobs.figure_plans): every figure is a declared output of its condition's job.
+FIGURES = figure_plans(".", CONDITIONS, config, CODE_PLOTS)
+#: Caption (workflow/report/<kind>.rst) of each kind of figure in `snakemake --report`.
+FIGURE_KINDS = (
+    "forest",
+    "funnel",
+    "loo",
+    "subgroup",
+    "bubble",
+    "timecourse",
+    "multilevel",
+    "gosh",
+)
 
 
+# {condition} matches a slug (the validated names' form; an unknown slug finds no
+# data/raw/outcomes/<slug>.csv, so Snakemake reports it as missing input). Not an alternation
+# of every condition: Snakemake compiles each output pattern many times while building the
+# DAG, and a 100-name alternation in every pattern made a no-op start take seconds.
 wildcard_constraints:
-    condition="|".join(re.escape(c) for c in CONDITIONS),
+    condition="[a-z0-9][a-z0-9_-]*",
     table="|".join(SENSITIVITY_TABLES),
 
 
 # A figure deleted or edited by hand marks its condition's manifest out of date, so the
 # next run redraws that condition's figures (one stat per figure; see metareview.jobs).
 stale_figure_manifests([FIGURE_MANIFEST.format(condition=c) for c in CONDITIONS])
+
+
+def plot_rule_name(condition):
+    """Name of the figure rule of ``condition`` (a Python identifier, unique)."""
+    slug = re.sub(r"\W", "_", condition)
+    taken = [c for c in CONDITIONS if re.sub(r"\W", "_", c) == slug]
+    suffix = "" if len(taken) == 1 else f"_{taken.index(condition) + 1}"
+    return f"plot_condition_{slug}{suffix}"
+
+
+def figure_outputs(condition):
+    """The declared figures of ``condition``, each in `snakemake --report` with its caption."""
+    outputs = []
+    for name in FIGURES[condition]:
+        kind = name.split("_", 1)[0]
+        caption = kind if kind in FIGURE_KINDS else "figures"
+        path = f"results/figures/{name}"
+        rst = f"../report/{caption}.rst"
+        entry = report(path, caption=rst, category="Figures", subcategory=condition)
+        outputs.append(entry)
+    return outputs
 
 
 def per_condition(pattern):

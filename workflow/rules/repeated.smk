@@ -1,9 +1,32 @@
-# Repeated timepoints (three-level models, CR2) and rare events (binomial-normal GLMM).
+# Repeated timepoints (three-level models, CR2) and rare events (binomial-normal GLMM): one
+# job per condition (every series and analysis lies within one condition), then the
+# combined tables.
+
+
+rule repeated_condition:
+    input:
+        CONDITION_EFFECTS,
+    output:
+        **CONDITION_REPEATED,
+    log:
+        "logs/repeated_condition/{condition}.log",
+    conda:
+        "../envs/metareview.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        multilevel=config["multilevel"],
+        rare_events=config["rare_events"],
+        level=config["level"],
+        code=CODE_CORE,
+    script:
+        "../scripts/analyse_repeated.py"
 
 
 rule analyse_repeated:
     input:
-        "data/processed/effect_sizes.csv",
+        **{name: per_condition(path) for name, path in CONDITION_REPEATED.items()},
     output:
         multilevel="results/multilevel.csv",
         timecourse="results/multilevel_timecourse.csv",
@@ -12,9 +35,10 @@ rule analyse_repeated:
         "logs/analyse_repeated.log",
     conda:
         "../envs/metareview.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
-        multilevel=config["multilevel"],
-        rare_events=config["rare_events"],
-        level=config["level"],
+        code=CODE_CORE,
     script:
-        "../scripts/analyse_repeated.py"
+        "../scripts/gather_tables.py"

@@ -2,33 +2,41 @@
 # self-contained; Markdown twin).
 
 
-rule plot_condition:
-    input:
-        **sensitivity_outputs(CONDITION_RESULTS),
-        effects=CONDITION_EFFECTS,
-        pooled=CONDITION_POOLED,
-        studies="data/raw/studies.csv",
-        # Whole-review tables (rules analyse_repeated, assess_certainty); the job uses its
-        # condition's rows, but Snakemake reruns it whenever these files are rewritten.
-        gosh="results/gosh.csv",
-        multilevel_timecourse="results/multilevel_timecourse.csv",
-        risk_of_bias="results/risk_of_bias.csv",
-    output:
-        # The SVGs go to results/figures/; this manifest lists them (see metareview.jobs).
-        FIGURE_MANIFEST,
-    log:
-        "logs/plot_condition/{condition}.log",
-    conda:
-        "../envs/metareview.yaml"
-    resources:
-        mem_mb=1500,
-        runtime=30,
-    params:
-        figures_dir="results/figures",
-        review=config["review"],
-        code=CODE_PLOTS,
-    script:
-        "../scripts/plot_figures.py"
+# One figure rule per condition (plot_condition_<condition>), each declaring every figure
+# of its condition as an output (Snakemake outputs are fixed per rule, and a condition's
+# figures depend on its data: metareview.plots.figure_plan, cached in FIGURES).
+for _condition in CONDITIONS:
+
+    rule:
+        name:
+            plot_rule_name(_condition)
+        input:
+            **sensitivity_outputs(CONDITION_RESULTS.format(condition=_condition)),
+            effects=CONDITION_EFFECTS.format(condition=_condition),
+            pooled=CONDITION_POOLED.format(condition=_condition),
+            studies="data/raw/studies.csv",
+            gosh=CONDITION_GOSH.format(condition=_condition),
+            multilevel_timecourse=CONDITION_TIMECOURSE.format(condition=_condition),
+            rob=branch(
+                exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
+            ),
+        output:
+            # The manifest lists the figures really drawn (see metareview.jobs).
+            manifest=FIGURE_MANIFEST.format(condition=_condition),
+            figures=figure_outputs(_condition),
+        log:
+            f"logs/plot_condition/{_condition}.log",
+        conda:
+            "../envs/metareview.yaml"
+        resources:
+            mem_mb=1500,
+            runtime=30,
+        params:
+            condition=_condition,
+            review=config["review"],
+            code=CODE_PLOTS,
+        script:
+            "../scripts/plot_figures.py"
 
 
 rule plot_overview:
@@ -70,6 +78,7 @@ rule render_report:
         provenance="results/provenance.json",
         overview="results/figures/overview.svg",
         figure_manifests=per_condition(FIGURE_MANIFEST),
+        figures=[f"results/figures/{name}" for c in CONDITIONS for name in FIGURES[c]],
         reference_comparison=branch(
             exists("data/raw/reference_results.csv"),
             then="results/reference_comparison.csv",

@@ -1,16 +1,26 @@
-"""Entry point of rule plot_condition: one condition's tables → its figures (SVG,
-byte-reproducible) in results/figures/, listed with their SHA-256 in the job's manifest."""
+"""Entry point of the per-condition figure rules (plot_condition_<condition>): one
+condition's tables → its figures (SVG, byte-reproducible) in results/figures/.
+
+Every figure is a declared output (planned by metareview.plots.figure_plan); a declared
+figure the computed results do not support is written as a "not applicable: <reason>"
+placeholder. The manifest lists the figures really drawn (with their SHA-256): the report
+shows those.
+"""
 
 import logging
+import tempfile
 from itertools import chain
 from pathlib import Path
 
 
 def main(smk) -> None:
+    from metareview.certainty.risk_of_bias import analysis_table, judgements, load_risk_of_bias
     from metareview.io import read_table
     from metareview.jobs import write_figure_manifest
+    from metareview.outputs import write_atomic, write_csv
     from metareview.plots.build import analysis_figures
     from metareview.plots.export import save_svg
+    from metareview.plots.figure_plan import placeholder_svg
     from metareview.plots.gosh_figures import gosh_figures
     from metareview.plots.multilevel_course import multilevel_figures
     from metareview.report.context import SENSITIVITY_TABLES
@@ -22,11 +32,29 @@ def main(smk) -> None:
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
     sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
-    out = Path(smk.params.figures_dir)
-    condition = {"condition": smk.wildcards.condition}
-    rob = rows_for(read_table(smk.input.get("risk_of_bias")), condition)
+    condition = {"condition": smk.params.get("condition") or smk.wildcards.condition}
+    if smk.input.get("risk_of_bias"):  # a results/risk_of_bias.csv given as such
+        rob = read_table(smk.input.risk_of_bias)
+    else:
+        # The forest plots' RoB dots: this condition's analyses only, from the raw judgements
+        # (input rob: data/raw/risk_of_bias.csv, absent when the review has none), by the
+        # function rule assess_certainty writes results/risk_of_bias.csv with; written and
+        # read back as that file is, so the figures see the same typed values.
+        raw = smk.input.get("rob")
+        judged = load_risk_of_bias(Path(raw).parents[2], studies["study_id"]) if raw else None
+        with tempfile.TemporaryDirectory() as tmp:
+            write_csv(analysis_table(effects, pooled, judgements(judged, studies)), tmp + "/r.csv")
+            rob = read_table(tmp + "/r.csv")
+    rob = rows_for(rob, condition)
     course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
     gosh = rows_for(read_table(smk.input.get("gosh")), condition)
+    declared = {Path(path).name: path for path in smk.output.get("figures", [])}
+    # results/figures/, where the declared figures are (without declared figures: the
+    # figures_dir param, for callers that do not declare them).
+    if declared:
+        out = Path(next(iter(declared.values()))).parent
+    else:
+        out = Path(smk.params.get("figures_dir") or "results/figures")
     written = []
     with use_labels(smk.params.get("review")):
         # Build each plot just before saving it (plot construction is not free of global
@@ -37,9 +65,18 @@ def main(smk) -> None:
             gosh_figures(gosh, pooled),
         )
         for name, plot in plots:
+            if name not in declared:
+                # The plan (metareview.plots.figure_plan) missed it: still drawn and
+                # reported, but Snakemake does not track it.
+                logging.warning("%s was drawn but not declared", name)
             written.append(save_svg(plot, out / name))
             logging.info("wrote %s", out / name)
-    write_figure_manifest(smk.output[0], written)
+    drawn = {Path(path).name for path in written}
+    for name, path in sorted(declared.items()):
+        if name not in drawn:
+            write_atomic(path, placeholder_svg(name))
+            logging.info("%s: not applicable (placeholder written)", path)
+    write_figure_manifest(smk.output.get("manifest") or smk.output[0], written)
 
 
 if __name__ == "__main__":

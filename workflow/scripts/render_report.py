@@ -1,8 +1,9 @@
 """Entry point of rule render_report: tables + figures → results/report.html and report.md.
 
-The figures are those listed in the per-condition manifests plus the overview; an SVG in
-the figures folder that no manifest lists (left from an earlier run whose analyses changed)
-is removed, as a regenerated figures folder would not have it.
+The figures shown are those listed in the per-condition manifests (really drawn) plus the
+overview; an SVG in the figures folder that no rule declares any more (left from an earlier
+run whose analyses changed) is removed, as a regenerated figures folder would not have it.
+Declared "not applicable" placeholders are kept (they are outputs) but not shown.
 """
 
 import json
@@ -42,7 +43,8 @@ def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.params.figures_dir)
     figures = listed_figures(smk)
-    for stale in sorted(p for p in figures_dir.glob("*.svg") if p.name not in figures):
+    declared = figures | {Path(path).name for path in smk.input.get("figures", [])}
+    for stale in sorted(p for p in figures_dir.glob("*.svg") if p.name not in declared):
         stale.unlink()
         logging.info("removed %s (no longer made by any analysis)", stale)
     inputs = ReportInputs(

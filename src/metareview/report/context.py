@@ -514,7 +514,7 @@ def build_context(inputs: ReportInputs) -> dict:
                         ("label", "Study", "text"),
                         ("rstudent", "Studentized residual", "num"),
                         ("dffits", "DFFITS", "num"),
-                        ("cook_d", "Cook's D", "num"),
+                        ("cooks_d", "Cook's D", "num"),
                         ("hat", "Hat", "num"),
                         ("weight", "Weight %", "num"),
                         ("influential", "Influential", "text"),

@@ -46,13 +46,21 @@ def pool_binary(
     if method == "Peto" and measure != "OR":
         raise ValueError("Peto pooling estimates an odds ratio (measure OR)")
     fe = _common(tables, method, measure, correct_zero_cells)
-    fe_low, fe_high, fe_p = wald_interval(fe.estimate, fe.se, level)
-    k = int(tables.ai.size)
+    base = _common_columns(fe, int(tables.ai.size), measure, model, tau2_method, level)
+    if model == "common" or fe.k_q < 2:
+        return _common_result(fe, base, method, model, level)
+    if tau2_method != "DL":
+        return _inverse_variance(fe, base, measure, tau2_method, ci_method, level)
+    return _dl_around(fe, base, method, ci_method, level)
+
+
+def _common_columns(fe, k: int, measure, model, tau2_method, level) -> dict:
+    """The columns every result shares: heterogeneity around the MH/Peto estimate and the
+    common effect."""
+    fe_low, fe_high, _ = wald_interval(fe.estimate, fe.se, level)
     df = max(fe.k_q - 1, 0)
     q = fe.q
-    i2 = max(0.0, 100 * (q - df) / q) if q > 0 and df > 0 else 0.0
-    h2 = q / df if df > 0 else NAN
-    base = dict(
+    return dict(
         k=k,
         measure=measure,
         tau2_method=tau2_method if model == "random" else "",
@@ -60,8 +68,8 @@ def pool_binary(
         q=q,
         q_df=df,
         q_p=float(stats.chi2.sf(q, df)) if df > 0 else 1.0,
-        i2=i2,
-        h2=h2,
+        i2=max(0.0, 100 * (q - df) / q) if q > 0 and df > 0 else 0.0,
+        h2=q / df if df > 0 else NAN,
         i2_ci_low=NAN,
         i2_ci_high=NAN,
         tau2_ci_low=NAN,
@@ -71,35 +79,41 @@ def pool_binary(
         fe_ci_low=fe_low,
         fe_ci_high=fe_high,
     )
-    if model == "common" or fe.k_q < 2:
-        note = f"{method} common effect" if model == "common" else "fewer than 2 estimable studies"
-        return PooledResult(
-            **base,
-            ci_method="z",
-            estimate=fe.estimate,
-            se=fe.se,
-            ci_low=fe_low,
-            ci_high=fe_high,
-            p_value=fe_p,
-            pi_low=NAN,
-            pi_high=NAN,
-            tau2=NAN if model == "common" else 0.0,
-            note=note,
-        )
-    if tau2_method != "DL":
-        re = pool(
-            fe.yi,
-            fe.vi,
-            measure=measure,
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
-        )
-        row = re.to_dict()
-        kept = ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high", "q", "q_df", "q_p")
-        row.update({key: base[key] for key in kept})  # Q around the MH estimate, as rma.mh
-        row["k"] = k
-        return PooledResult(**row, weights=re.weights)
+
+
+def _common_result(fe, base: dict, method: str, model: str, level: float) -> PooledResult:
+    """The common effect in the summary columns (common model, or < 2 estimable studies)."""
+    note = f"{method} common effect" if model == "common" else "fewer than 2 estimable studies"
+    return PooledResult(
+        **base,
+        ci_method="z",
+        estimate=fe.estimate,
+        se=fe.se,
+        ci_low=base["fe_ci_low"],
+        ci_high=base["fe_ci_high"],
+        p_value=wald_interval(fe.estimate, fe.se, level)[2],
+        pi_low=NAN,
+        pi_high=NAN,
+        tau2=NAN if model == "common" else 0.0,
+        note=note,
+    )
+
+
+def _inverse_variance(fe, base, measure, tau2_method, ci_method, level) -> PooledResult:
+    """τ² other than DL: inverse-variance pooling of (yᵢ, vᵢ), Q kept around the MH estimate."""
+    re = pool(
+        fe.yi, fe.vi, measure=measure, tau2_method=tau2_method, ci_method=ci_method, level=level
+    )
+    row = re.to_dict()
+    kept = ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high", "q", "q_df", "q_p")
+    row.update({key: base[key] for key in kept})  # Q around the MH estimate, as rma.mh
+    row["k"] = base["k"]
+    return PooledResult(**row, weights=re.weights)
+
+
+def _dl_around(fe, base: dict, method: str, ci_method: str, level: float) -> PooledResult:
+    """DL τ² from Q around the MH/Peto estimate; inverse-variance random-effects summary."""
+    q, df = base["q"], base["q_df"]
     w = 1 / fe.vi
     tau2 = max(0.0, (q - df) / (w.sum() - (w**2).sum() / w.sum()))
     wr = 1 / (fe.vi + tau2)

@@ -17,7 +17,7 @@ fixtures in ``tests/reference/`` (see ``tests/unit/test_reference_metafor.py`` a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class Batch:
     m: np.ndarray
     X: np.ndarray
     intercept_only: bool = False  # X is a column of ones (fast path)
+    #: X is [1, x] and p × p algebra may use closed 2 × 2 forms (sums instead of einsum and
+    #: inv: the same numbers to rounding, not bit for bit; set by the permutation test only).
+    one_moderator: bool = False
 
     @property
     def k(self) -> np.ndarray:
@@ -74,7 +77,7 @@ def make_batch(y, v, m=None, X=None) -> Batch:
 
 def rows(batch: Batch, keep) -> Batch:
     """The rows ``keep`` (index, slice or boolean) of a batch."""
-    return Batch(batch.y[keep], batch.v[keep], batch.m[keep], batch.X[keep], batch.intercept_only)
+    return replace(batch, y=batch.y[keep], v=batch.v[keep], m=batch.m[keep], X=batch.X[keep])
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,38 @@ def weighted_fit(batch: Batch, tau2) -> WeightedFit:
         beta = ((w * batch.y).sum(axis=1) / sw)[:, None]
         resid = batch.y - beta
         cov = (1.0 / sw)[:, None, None]
+    elif batch.one_moderator:
+        return _moderator_fit(batch, w)
     else:
         XW = batch.X * w[..., None]
         cov = np.linalg.inv(np.einsum("bki,bkj->bij", XW, batch.X))
         beta = np.einsum("bij,bj->bi", cov, np.einsum("bki,bk->bi", XW, batch.y))
         resid = batch.y - np.einsum("bkp,bp->bk", batch.X, beta)
+    return WeightedFit(w, beta, cov, resid, (w * resid**2).sum(axis=1))
+
+
+def crossprod(batch: Batch, w: np.ndarray) -> np.ndarray:
+    """XᵀWX of every row, (B, p, p), for per-study weights w (B, k)."""
+    if not batch.one_moderator:
+        return np.einsum("bki,bkj->bij", batch.X * w[..., None], batch.X)
+    x = batch.X[:, :, 1]
+    wx = w * x
+    s0, s1, s2 = w.sum(axis=1), wx.sum(axis=1), (wx * x).sum(axis=1)
+    return np.stack([np.stack([s0, s1], axis=1), np.stack([s1, s2], axis=1)], axis=1)
+
+
+def _moderator_fit(batch: Batch, w: np.ndarray) -> WeightedFit:
+    """:func:`weighted_fit` of X = [1, x] by the closed 2 × 2 inverse."""
+    x = batch.X[:, :, 1]
+    a = crossprod(batch, w)
+    s0, s1, s2 = a[:, 0, 0], a[:, 0, 1], a[:, 1, 1]
+    det = s0 * s2 - s1 * s1
+    cov = np.stack([np.stack([s2, -s1], axis=1), np.stack([-s1, s0], axis=1)], axis=1)
+    cov = cov / det[:, None, None]
+    wy = w * batch.y
+    t0, t1 = wy.sum(axis=1), (wy * x).sum(axis=1)
+    beta = np.stack([(s2 * t0 - s1 * t1) / det, (s0 * t1 - s1 * t0) / det], axis=1)
+    resid = batch.y - beta[:, :1] - beta[:, 1:] * x
     return WeightedFit(w, beta, cov, resid, (w * resid**2).sum(axis=1))
 
 
@@ -121,9 +151,12 @@ def _traces(batch: Batch, fit: WeightedFit) -> tuple[np.ndarray, np.ndarray]:
     if batch.intercept_only:
         sw, sw2 = w.sum(axis=1), w2.sum(axis=1)
         return sw - sw2 / sw, sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
-    XW2 = batch.X * w2[..., None]
-    B2 = np.einsum("bki,bkj->bij", XW2, batch.X)
-    B3 = np.einsum("bki,bkj->bij", XW2 * w[..., None], batch.X)
+    if batch.one_moderator:
+        B2, B3 = crossprod(batch, w2), crossprod(batch, w2 * w)
+    else:
+        XW2 = batch.X * w2[..., None]
+        B2 = np.einsum("bki,bkj->bij", XW2, batch.X)
+        B3 = np.einsum("bki,bkj->bij", XW2 * w[..., None], batch.X)
     AB2 = fit.cov @ B2
     tr_p = w.sum(axis=1) - np.trace(AB2, axis1=1, axis2=2)
     tr_p2 = (

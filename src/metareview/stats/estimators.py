@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from metareview.stats.engine import (
     THRESHOLD,
     Batch,
     _traces,
+    crossprod,
     rows,
     weighted_fit,
 )
@@ -63,9 +64,7 @@ def hedges(batch: Batch) -> np.ndarray:
     ols = weighted_fit(_with_v(batch, np.ones_like(batch.v)), 0.0)
     # weights m / (1 + 0) = m: ordinary least squares on the rows' studies
     mv = batch.m * batch.v
-    hat_v = np.einsum(
-        "bij,bji->b", ols.cov, np.einsum("bki,bkj->bij", batch.X * mv[..., None], batch.X)
-    )
+    hat_v = np.einsum("bij,bji->b", ols.cov, crossprod(batch, mv))
     return (ols.q - (mv.sum(axis=1) - hat_v)) / (batch.k - batch.p)
 
 
@@ -75,7 +74,7 @@ def _one_row(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_v(batch: Batch, v: np.ndarray) -> Batch:
-    return Batch(batch.y, v, batch.m, batch.X, batch.intercept_only)
+    return replace(batch, v=v)
 
 
 def hunter_schmidt(batch: Batch) -> np.ndarray:
@@ -192,30 +191,38 @@ def _update(old, adj, threshold, truncated):
     and the step overshoots) and from then on halves such steps, as metafor always does.
     With metafor's threshold every negative step is halved.
     """
-    halve = truncated >= 2 if threshold is None else np.ones(old.shape, dtype=bool)
-    while np.any(halve & (old + adj < 0.0)):
-        adj = np.where(halve & (old + adj < 0.0), adj / 2, adj)
+    step = old + adj
+    negative = step < 0.0
+    if negative.any():
+        halve = truncated >= 2 if threshold is None else np.ones(old.shape, dtype=bool)
+        while (halve & negative).any():
+            adj = np.where(halve & negative, adj / 2, adj)
+            step = old + adj
+            negative = step < 0.0
     if threshold is not None:
-        return old + adj, threshold, truncated
-    truncated = truncated + (old + adj < 0.0)
-    new = np.maximum(0.0, old + adj)
-    return new, THRESHOLD * np.maximum(1.0, new), truncated
+        return step, threshold, truncated
+    new = np.maximum(0.0, step)
+    return new, THRESHOLD * np.maximum(1.0, new), truncated + negative
 
 
 def _intercept_step(method: str, Y, V, M, K, tau2):
     """Fisher scoring step of intercept-only rows, from sums only (~15 array operations)."""
     w = M / (V + tau2[:, None])
-    sw = w.sum(axis=1)
-    r = Y - ((w * Y).sum(axis=1) / sw)[:, None]
+    sw = _rowsum(w, 1)
+    r = Y - (_rowsum(w * Y, 1) / sw)[:, None]
     wr = w * r
     if method == "REML":
         w2 = w * w
-        sw2 = w2.sum(axis=1)
-        tr_p2 = sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
-        return ((wr * wr).sum(axis=1) - (sw - sw2 / sw)) / tr_p2
+        sw2 = _rowsum(w2, 1)
+        tr_p2 = sw2 - 2 * _rowsum(w2 * w, 1) / sw + (sw2 / sw) ** 2
+        return (_rowsum(wr * wr, 1) - (sw - sw2 / sw)) / tr_p2
     if method == "ML":
-        return ((wr * wr).sum(axis=1) - sw) / (w * w).sum(axis=1)
-    return ((wr * r).sum(axis=1) * K / (K - 1) - K) / sw  # EB (Morris)
+        return (_rowsum(wr * wr, 1) - sw) / _rowsum(w * w, 1)
+    return (_rowsum(wr * r, 1) * K / (K - 1) - K) / sw  # EB (Morris)
+
+
+#: ``a.sum(axis=1)`` without ndarray.sum's Python wrapper (the same reduction).
+_rowsum = np.add.reduce
 
 
 def _fisher_intercept(batch: Batch, method: str, tau2: np.ndarray, threshold) -> Tau2Batch:

@@ -105,6 +105,10 @@ class _Profile:
         self.alpha = np.log((y2 + 0.5) / (n2 - y2 + 0.5))
         self.evaluations = 0
 
+    def objective(self, par) -> float:
+        """:meth:`deviance` at ``par = (β, τ)``."""
+        return self.deviance(par[0], par[1])
+
     def deviance(self, beta: float, theta: float) -> float:
         alpha, h = self.alpha.copy(), 1e-5
 
@@ -146,6 +150,45 @@ def _not_estimable(y1, n1, y2, n2) -> str:
     return ""
 
 
+def _gradient(objective, par, h=1e-6):
+    """Central-difference gradient of the deviance."""
+    g = np.zeros(2)
+    for i in range(2):
+        e = np.zeros(2)
+        e[i] = h
+        g[i] = (objective(par + e) - objective(par - e)) / (2 * h)
+    return g
+
+
+def _minimize(objective, y1, n1, y2, n2) -> tuple[float, float]:
+    """(β, τ) minimizing the deviance: L-BFGS-B from two starting τ, the better kept; a
+    boundary optimum is refitted at τ = 0 exactly."""
+    start_beta = float(
+        np.log((y1.sum() + 0.5) * (n2 - y2).sum() / ((y2.sum() + 0.5) * (n1 - y1).sum()))
+    )
+    best = None
+    for theta0 in (0.5, 0.05):
+        res = optimize.minimize(
+            objective,
+            np.array([start_beta, theta0]),
+            jac=lambda par: _gradient(objective, par),
+            method="L-BFGS-B",
+            bounds=[(None, None), (0.0, None)],
+            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 500},
+        )
+        if best is None or res.fun < best.fun:
+            best = res
+    beta, theta = float(best.x[0]), float(best.x[1])
+    if theta < 1e-7:  # the profile deviance is even in τ: a boundary optimum is τ = 0 exactly
+        theta = 0.0
+        beta = float(
+            optimize.minimize_scalar(
+                lambda b: objective([b, 0.0]), bracket=(beta - 0.1, beta + 0.1), tol=1e-12
+            ).x
+        )
+    return beta, theta
+
+
 def fit_um_fs(ai, n1i, ci, n2i, *, level: float = 0.95) -> GlmmResult:
     """Fit ``rma.glmm(measure = "OR", ai, n1i, ci, n2i, model = "UM.FS")`` (ML, nAGQ = 7).
 
@@ -185,42 +228,8 @@ def fit_um_fs(ai, n1i, ci, n2i, *, level: float = 0.95) -> GlmmResult:
 
 
 def _fit(y1, n1, y2, n2, k, k_dropped, level, empty) -> GlmmResult:
-    profile = _Profile(y1, n1, y2, n2)
-
-    def objective(par):
-        return profile.deviance(par[0], par[1])
-
-    def gradient(par, h=1e-6):
-        g = np.zeros(2)
-        for i in range(2):
-            e = np.zeros(2)
-            e[i] = h
-            g[i] = (objective(par + e) - objective(par - e)) / (2 * h)
-        return g
-
-    start_beta = float(
-        np.log((y1.sum() + 0.5) * (n2 - y2).sum() / ((y2.sum() + 0.5) * (n1 - y1).sum()))
-    )
-    best = None
-    for theta0 in (0.5, 0.05):
-        res = optimize.minimize(
-            objective,
-            np.array([start_beta, theta0]),
-            jac=gradient,
-            method="L-BFGS-B",
-            bounds=[(None, None), (0.0, None)],
-            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 500},
-        )
-        if best is None or res.fun < best.fun:
-            best = res
-    beta, theta = float(best.x[0]), float(best.x[1])
-    if theta < 1e-7:  # the profile deviance is even in τ: a boundary optimum is τ = 0 exactly
-        theta = 0.0
-        beta = float(
-            optimize.minimize_scalar(
-                lambda b: objective([b, 0.0]), bracket=(beta - 0.1, beta + 0.1), tol=1e-12
-            ).x
-        )
+    objective = _Profile(y1, n1, y2, n2).objective
+    beta, theta = _minimize(objective, y1, n1, y2, n2)
     if abs(beta) > 20:
         return empty("odds ratio not estimable: the estimate diverges (separation)")
     hessian = _hessian(objective, np.array([beta, theta]), 1e-4)

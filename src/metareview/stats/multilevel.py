@@ -208,22 +208,14 @@ def fit_multilevel(
     Z = _study_indicator(study)
     k_studies = Z.shape[1]
     reml = _Reml(yi, vi, X, Z @ Z.T)
-    one_each = k_studies == yi.size
-    free = np.array([k_studies > 1, not one_each])
-    note = "" if free[0] else "one study: sigma2_study fixed at 0 (not identifiable)"
-    if one_each:
-        note = (
-            "one effect per study: sigma2_effect fixed at 0 (only the sum of the two "
-            "variance components is identifiable; sigma2_study is the usual tau2)"
-        )
+    free, note = _free_components(k_studies, yi.size)
     s2, converged = _maximise(reml, free)
+    if not converged:
+        note = "; ".join(filter(None, [note, "REML did not converge"]))
     V, W, XtWX, beta, _ = reml.parts(s2)
     vcov = np.linalg.inv(XtWX)
     se = np.sqrt(np.diag(vcov))
     z = stats.norm.ppf(0.5 + level / 2)
-    zval = beta / se
-    if not converged:
-        note = "; ".join(filter(None, [note, "REML did not converge"]))
     return MultilevelFit(
         terms=tuple(terms),
         beta=beta,
@@ -231,7 +223,7 @@ def fit_multilevel(
         se=se,
         ci_low=beta - z * se,
         ci_high=beta + z * se,
-        p_value=2 * stats.norm.sf(np.abs(zval)),
+        p_value=2 * stats.norm.sf(np.abs(beta / se)),
         sigma2_study=float(s2[0]),
         sigma2_effect=float(s2[1]),
         k_studies=k_studies,
@@ -244,6 +236,19 @@ def fit_multilevel(
         V=V,
         cluster=study,
     )
+
+
+def _free_components(k_studies: int, k_effects: int) -> tuple[np.ndarray, str]:
+    """Which of (σ²_study, σ²_effect) are identifiable, and the note saying which are not."""
+    one_each = k_studies == k_effects
+    free = np.array([k_studies > 1, not one_each])
+    note = "" if free[0] else "one study: sigma2_study fixed at 0 (not identifiable)"
+    if one_each:
+        note = (
+            "one effect per study: sigma2_effect fixed at 0 (only the sum of the two "
+            "variance components is identifiable; sigma2_study is the usual tau2)"
+        )
+    return free, note
 
 
 def time_covariate(weeks, moderator: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -157,10 +157,12 @@ def _permuted(yi, vi, X, n_perm: int, rng: np.random.Generator) -> tuple[Batch, 
         return make_batch(yi * signs, vi), False
     order = np.lexsort(X.T[::-1])  # metafor permutes the sorted moderator rows
     Xs = X[order]
-    if n_distinct(Xs) <= n_perm:
-        return make_batch(yi, vi, X=Xs[distinct_orderings(Xs)]), True
-    perms = np.argsort(rng.random((n_perm, k)), axis=1)
-    return make_batch(yi, vi, X=Xs[perms]), False
+    exact = n_distinct(Xs) <= n_perm
+    perms = distinct_orderings(Xs) if exact else np.argsort(rng.random((n_perm, k)), axis=1)
+    batch = make_batch(yi, vi, X=Xs[perms])
+    # one moderator: closed 2 × 2 algebra (the p-value counts |z| ≥ |z_obs| − COMPTOL, so
+    # rounding-level differences from the observed fit's algebra do not matter)
+    return replace(batch, one_moderator=X.shape[1] == 2), exact
 
 
 def seed_for(seed: int, *parts) -> np.random.SeedSequence:

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from metareview.stats import engine
+from metareview.stats import engine, fast
 from metareview.stats.engine import make_batch
 from metareview.stats.options import CI_METHODS, TAU2_METHODS, FitOptions, resolve
-from metareview.stats.summaries import q_profile, summarize, wald
+from metareview.stats.summaries import summarize, wald
 
 __all__ = ["CI_METHODS", "TAU2_METHODS", "PooledResult", "WeightedFit", "pool"]
 __all__ += ["wald_interval", "weighted_fit"]
@@ -117,35 +117,35 @@ def pool(yi, vi, options: FitOptions | None = None, *, measure: str = "", **over
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     if yi.size == 0:
         raise ValueError("cannot pool zero studies")
-    if not (np.all(np.isfinite(yi)) and np.all(np.isfinite(vi)) and np.all(vi > 0)):
+    if not (np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
         raise ValueError("effect sizes must be finite and variances finite and positive")
-    batch = make_batch(yi, vi)
-    s = summarize(batch, opts)
     if yi.size == 1:
-        return _single_study(s, opts, measure)
-    low, high, capped, limit = q_profile(batch, opts, s.tau2)
+        return _single_study(summarize(make_batch(yi, vi), opts), opts, measure)
+    t, iterations, converged = fast.tau2(yi, vi, opts)
+    s = fast.summary(yi, vi, t, opts)
+    low, high, capped, limit = fast.q_profile(yi, vi, s["q"], opts, t)
     notes = [] if yi.size >= 3 else ["k = 2: no prediction interval"]
-    if capped[0]:
-        notes.append(f"tau2 CI bound beyond the search limit {limit[0]:g} (as metafor)")
-    if not s.converged[0]:
+    if capped:
+        notes.append(f"tau2 CI bound beyond the search limit {limit:g} (as metafor)")
+    if not converged:
         notes.append("tau2 did not converge")
-    values = {name: _scalar(getattr(s, name)[0]) for name in _SUMMARY_FIELDS}
+    fe_low, fe_high, _ = fast.wald(s["fe_estimate"], s["fe_se"], opts.level)
     return PooledResult(
-        **values,
+        **{name: s[name] for name in _SUMMARY_FIELDS},
         measure=measure,
         tau2_method=opts.tau2_method,
         ci_method=opts.ci_method,
         level=opts.level,
-        tau2_ci_low=float(low[0]),
-        tau2_ci_high=float(high[0]),
-        i2_ci_low=float(100 * low[0] / (low[0] + s.s2[0])),
-        i2_ci_high=float(100 * high[0] / (high[0] + s.s2[0])),
+        tau2_ci_low=low,
+        tau2_ci_high=high,
+        i2_ci_low=fast._div(100 * low, low + s["s2"]),
+        i2_ci_high=fast._div(100 * high, high + s["s2"]),
         q_df=yi.size - 1,
-        fe_ci_low=wald_interval(s.fe_estimate[0], s.fe_se[0], opts.level)[0],
-        fe_ci_high=wald_interval(s.fe_estimate[0], s.fe_se[0], opts.level)[1],
-        tau2_iterations=int(s.iterations[0]),
+        fe_ci_low=fe_low,
+        fe_ci_high=fe_high,
+        tau2_iterations=iterations,
         note="; ".join(notes),
-        weights=tuple(float(w) for w in s.weights[0]),
+        weights=tuple(s["weights"].tolist()),
     )
 
 

@@ -281,6 +281,23 @@ def trim_and_fill(
     )
 
 
+def _trimfill_columns(yi, vi, opts: FitOptions) -> tuple[dict, list, str]:
+    """The trim-and-fill columns of a small-study row, the filled studies and a note (NaN
+    columns when the side is undefined or k0 oscillates)."""
+    row = {"trimfill_k0": NAN, "trimfill_side": "", "trimfill_estimate": NAN}
+    row |= {"trimfill_ci_low": NAN, "trimfill_ci_high": NAN}
+    if np.ptp(vi) == 0.0:
+        return row, [], "all variances equal: trim-and-fill side undefined"
+    try:
+        tf = trim_and_fill(yi, vi, opts)
+    except RuntimeError as error:  # k0 oscillates
+        return row, [], f"{error}: no trim-and-fill estimate"
+    row |= {"trimfill_k0": tf.k0, "trimfill_side": tf.side}
+    row |= {"trimfill_estimate": tf.estimate, "trimfill_ci_low": tf.ci_low}
+    row |= {"trimfill_ci_high": tf.ci_high}
+    return row, list(zip(tf.filled_yi, tf.filled_vi, strict=True)), tf.note
+
+
 def small_study_tests(
     yi,
     vi,
@@ -311,22 +328,9 @@ def small_study_tests(
         "begg_tau": begg.statistic,
         "begg_p": begg.p_value,
     }
-    row |= {"trimfill_k0": NAN, "trimfill_side": "", "trimfill_estimate": NAN}
-    row |= {"trimfill_ci_low": NAN, "trimfill_ci_high": NAN}
-    filled = []
-    if np.ptp(vi) == 0.0:
-        notes.append("all variances equal: trim-and-fill side undefined")
-    else:
-        try:
-            tf = trim_and_fill(yi, vi, resolve(options, **overrides))
-        except RuntimeError as error:  # k0 oscillates
-            notes.append(f"{error}: no trim-and-fill estimate")
-        else:
-            notes.append(tf.note)
-            row |= {"trimfill_k0": tf.k0, "trimfill_side": tf.side}
-            row |= {"trimfill_estimate": tf.estimate, "trimfill_ci_low": tf.ci_low}
-            row |= {"trimfill_ci_high": tf.ci_high}
-            filled = list(zip(tf.filled_yi, tf.filled_vi, strict=True))
+    columns, filled, note = _trimfill_columns(yi, vi, resolve(options, **overrides))
+    row |= columns
+    notes.append(note)
     underpowered = k < MIN_STUDIES_FOR_POWER
     if underpowered:
         notes.append(f"k = {k} < {MIN_STUDIES_FOR_POWER}: tests underpowered")
