@@ -46,6 +46,17 @@ class EffectOptions:
     crossover_correlation: float | None = None
     level: float = 0.95
 
+    @classmethod
+    def from_config(cls, config: dict) -> EffectOptions:
+        """The options a validated ``config.yaml`` sets."""
+        return cls(
+            measure_continuous=config["measure"]["continuous"],
+            measure_binary=config["measure"]["binary"],
+            harmonize_scale_to=config["harmonize_scale_to"],
+            crossover_correlation=config["crossover_correlation"],
+            level=config["level"],
+        )
+
 
 # --- continuous ------------------------------------------------------------------------
 

@@ -116,13 +116,7 @@ def condition_effects(root: str | Path, conditions: list[str], config: dict):
     from metareview.io import load_inputs
 
     raw = load_inputs(root, list(conditions))
-    options = EffectOptions(
-        measure_continuous=config["measure"]["continuous"],
-        measure_binary=config["measure"]["binary"],
-        harmonize_scale_to=config["harmonize_scale_to"],
-        crossover_correlation=config["crossover_correlation"],
-        level=config["level"],
-    )
+    options = EffectOptions.from_config(config)
     effects = compute_effects_with_settings(
         raw.outcomes, raw.studies, options, read_analyses(root)
     )

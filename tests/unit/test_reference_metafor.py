@@ -49,13 +49,7 @@ def config_for(case: str, overrides: dict) -> dict:
 def our_effects(case: str, analysis: dict):
     config = config_for(case, analysis.get("config_overrides", {}))
     raw = load_inputs(REFERENCE / "cases" / case, config["conditions"])
-    options = EffectOptions(
-        measure_continuous=config["measure"]["continuous"],
-        measure_binary=config["measure"]["binary"],
-        harmonize_scale_to=config["harmonize_scale_to"],
-        crossover_correlation=config["crossover_correlation"],
-        level=config["level"],
-    )
+    options = EffectOptions.from_config(config)
     effects = compute_effect_sizes(raw.outcomes, raw.studies, options)
     mask = (
         (effects["condition"] == analysis["condition"])
