@@ -212,7 +212,8 @@ def _ordered(group: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
         if column not in group.columns or group[column].isna().all():
             fallback = lookup[column] if column in lookup.columns else pd.Series(dtype=object)
             group[column] = group["study_id"].map(fallback)
-    group["label"] = group["label"].fillna(group["study_id"]).astype(str)
+    # object dtype first: an all-missing label column is float64, which a string fill warns on
+    group["label"] = group["label"].astype(object).fillna(group["study_id"]).astype(str)
     group["year"] = pd.to_numeric(group["year"], errors="coerce")
     return group.sort_values(["year", "label", "study_id"], na_position="last", kind="stable")
 
