@@ -293,3 +293,33 @@ def test_ratio_bound_beyond_exp_range_is_formatted_as_infinite():
     assert to_natural(800.0, "OR") == float("inf")
     assert fmt_effect(0.1, -800.0, 800.0, "RR") == "1.11 [0.00, ∞]"
     assert fmt_effect(-900.0, -1000.0, -800.0, "HR") == "0.00 [0.00, 0.00]"
+
+
+# make fuzz: outcome "010" with six binary studies: rule gosh_condition read the effect sizes
+# with plain pd.read_csv, so gosh.csv said outcome 10, and the plot job drew
+# gosh_crps--10--w52.svg, a figure nobody declared (the plan and pooled.csv say "010").
+def test_gosh_keeps_text_ids_as_written():
+    import tempfile
+    from pathlib import Path
+
+    from review_runner import run_review
+
+    from metareview.io import read_table
+
+    studies, rows = [], []
+    for i, (events, n) in enumerate([(6, 10), (337, 400), (0, 10), (40, 40), (30, 40), (5, 12)]):
+        sid = f"0{i}"
+        studies.append({"study_id": sid, "label": f"Synthetic {sid}", "year": str(2000 + i),
+                        "design": "parallel", "citation": "SYNTHETIC test data"})  # fmt: skip
+        rows.append({"study_id": sid, "outcome": "010", "timepoint_weeks": "52",
+                     "exp_n": str(n), "exp_events": str(events),
+                     "ctl_n": str(n), "ctl_events": str(max(events - 3, 1))})  # fmt: skip
+    config = {"measure": {"continuous": "MD", "binary": "RR"}, "tau2_method": "ML",
+              "ci_method": "hksj", "level": 0.99}  # fmt: skip
+    review = Review(config=config, studies=studies, outcomes={"crps": rows})
+    with tempfile.TemporaryDirectory() as tmp:
+        root = review.write(Path(tmp))
+        run_review(root)  # asserts every drawn figure was declared
+        gosh = read_table(root / "results" / "gosh.csv")
+        assert set(gosh["outcome"]) == {"010"}
+        assert (root / "results" / "figures" / "gosh_crps--010--w52.svg").is_file()

@@ -160,3 +160,13 @@ def test_forest_plot_shows_labels_as_written_after_a_csv_round_trip(tmp_path):
     )["label"].astype(str)
     assert "=SUM(A1) 0" in set(texts) and "-2+3 trial" in set(texts)
     assert not texts.str.startswith("'").any()
+
+
+def test_every_entry_script_reads_tables_through_the_typed_reader():
+    """Issue 14, item 6: a plain ``pd.read_csv`` re-infers types (outcome ``010`` becomes 10,
+    study ``null`` becomes missing); every rule must use ``read_table``."""
+    repo = Path(__file__).resolve().parents[2]
+    scripts = sorted((repo / "workflow" / "scripts").glob("*.py"))
+    assert scripts
+    offenders = [p.name for p in scripts if "pd.read_csv(" in p.read_text(encoding="utf-8")]
+    assert not offenders, f"entry scripts reading CSVs without read_table: {offenders}"

@@ -28,5 +28,7 @@ def gosh_figures(gosh: pd.DataFrame, pooled: pd.DataFrame) -> Iterator[tuple[str
         ]
         estimate = float(match["estimate"].iloc[0]) if len(match) else None
         title = f"GOSH · {humanize(condition)} · {humanize(outcome)} · {fmt_weeks(timepoint)}"
-        name = gosh_name(analysis_id(condition, outcome, timepoint))
+        # pooled.csv's id: analyses whose keys collide get a suffix (metareview.analyses)
+        aid = match["analysis_id"].iloc[0] if len(match) and "analysis_id" in match else None
+        name = gosh_name(str(aid) if aid else analysis_id(condition, outcome, timepoint))
         yield name, gosh_plot(subsets, str(measure), pooled=estimate, title=title)
