@@ -128,3 +128,18 @@ def test_trim_and_fill_mirrors_studies_on_the_missing_side():
     assert left.side == "right" and left.k0 == right.k0
     assert_allclose(left.filled_yi, -np.array(right.filled_yi), rtol=1e-12)
     assert_allclose(left.estimate, -right.estimate, rtol=1e-12)
+
+
+def test_trimfill_side_is_undefined_when_square_roots_of_variances_are_equal():
+    """make fuzz: variances one rounding step apart passed the 'all variances equal' check,
+    but their square roots are equal, so the side regression was singular (LinAlgError)."""
+    from metareview.stats.options import FitOptions
+    from metareview.stats.small_study import small_study_tests
+
+    v = 0.04
+    vi = np.array([v, np.nextafter(v, 1), v, v, np.nextafter(v, 1)])
+    assert np.ptp(vi) > 0 and np.ptp(np.sqrt(vi)) == 0
+    yi = np.array([0.1, 0.5, 0.2, 0.9, 0.3])
+    row = small_study_tests(yi, vi, FitOptions(tau2_method="PM"))
+    assert np.isnan(row["trimfill_estimate"])
+    assert "trim-and-fill side undefined" in row["note"]

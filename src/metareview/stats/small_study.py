@@ -286,7 +286,9 @@ def _trimfill_columns(yi, vi, opts: FitOptions) -> tuple[dict, list, str]:
     columns when the side is undefined or k0 oscillates)."""
     row = {"trimfill_k0": NAN, "trimfill_side": "", "trimfill_estimate": NAN}
     row |= {"trimfill_ci_low": NAN, "trimfill_ci_high": NAN}
-    if np.ptp(vi) == 0.0:
+    # the side regresses yi on sqrt(vi): undefined when the square roots are all equal
+    # (variances a rounding step apart have equal square roots)
+    if np.ptp(np.sqrt(vi)) == 0.0:
         return row, [], "all variances equal: trim-and-fill side undefined"
     try:
         tf = trim_and_fill(yi, vi, opts)
