@@ -1,6 +1,6 @@
 """Scale benchmark: the workflow on SYNTHETIC reviews of growing size.
 
-    python benchmarks/bench_scale.py [--conditions 10 100 300] [--cores 2] [--out DIR]
+    python benchmarks/bench_scale.py [--conditions 10 100 300] [--cores 2] [--out DIR] [--seed 1]
 
 For each size it writes a synthetic review (``make_synthetic_review.py``, seeded) and times
 four runs of ``snakemake --cores N``: cold (empty results), no-op rerun, and a rerun after
@@ -49,10 +49,10 @@ def edit_one_condition(workdir: Path) -> None:
     first.write_text("".join(lines))
 
 
-def bench(n: int, cores: int, root: Path) -> dict:
+def bench(n: int, cores: int, root: Path, seed: int = 1) -> dict:
     workdir = root / f"review_{n}"
     shutil.rmtree(workdir, ignore_errors=True)
-    make_review(workdir, n, seed=1)
+    make_review(workdir, n, seed=seed)
     cold, cold_rss, cold_jobs = timed_run(workdir, cores)
     noop, _, noop_jobs = timed_run(workdir, cores)
     edit_one_condition(workdir)
@@ -66,13 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conditions", type=int, nargs="+", default=[10, 100, 300])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=1, help="synthetic review seed")
     args = parser.parse_args(argv)
     root = args.out or Path(tempfile.mkdtemp(prefix="metareview-scale-"))
     print("| conditions | cold run (jobs) | s per condition | no-op rerun | "
           "one condition edited (jobs) | peak memory |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|")
     for n in args.conditions:
-        r = bench(n, args.cores, root)
+        r = bench(n, args.cores, root, args.seed)
         print(f"| {n} | {r['cold']:.0f} s ({r['cold_jobs']}) | {r['cold'] / n:.2f} | "
               f"{r['noop']:.1f} s ({r['noop_jobs']}) | {r['edit']:.0f} s ({r['edit_jobs']}) | "
               f"{r['rss']} MB |", flush=True)  # fmt: skip

@@ -553,18 +553,30 @@ def _outcome_files(outcome_dir: Path) -> tuple[list[str], list[Problem]]:
         return [], []
     names, problems = [], []
     for path in sorted(outcome_dir.iterdir()):
+        file = f"data/raw/outcomes/{path.name}"
         if path.suffix == ".csv":
             names.append(path.stem)
         elif path.suffix.lower() == ".csv":
-            problems.append(
-                Problem(
-                    f"data/raw/outcomes/{path.name}",
-                    None,
-                    None,
-                    f"the extension must be lower-case .csv (rename it to {path.stem}.csv)",
-                )
+            message = f"the extension must be lower-case .csv (rename it to {path.stem}.csv)"
+            problems.append(Problem(file, None, None, message))
+        elif _looks_like_table(path.name):
+            message = (
+                "outcome tables must be comma-separated files named <condition>.csv; "
+                f"convert it to {path.name.split('.')[0]}.csv or move it out of "
+                "data/raw/outcomes/ (it would be ignored)"
             )
+            problems.append(Problem(file, None, None, message))
     return names, problems
+
+
+#: File name endings of tables that are not ``.csv`` (an outcome table saved as such would
+#: otherwise be silently left out of the review). Other files (README.md, .gitkeep) are ignored.
+TABLE_LIKE = (".tsv", ".tab", ".txt", ".xlsx", ".xls", ".xlsm", ".ods", ".parquet", ".json",
+              ".feather", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".zip", ".gz")  # fmt: skip
+
+
+def _looks_like_table(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(TABLE_LIKE)
 
 
 def _read_validated(path: Path, file: str, validate, *args) -> tuple[pd.DataFrame | None, list]:

@@ -82,6 +82,18 @@ def test_wrong_case_extension_is_reported(review):
     refused(review, "whiplash.CSV", "lower-case .csv")
 
 
+@pytest.mark.parametrize("name", ["whiplash.tsv", "whiplash.xlsx", "whiplash.csv.gz"])
+def test_outcome_table_in_another_format_is_reported(review, name):
+    shutil.copy(review / CRPS, review / f"data/raw/outcomes/{name}")
+    refused(review, f"data/raw/outcomes/{name}", "comma-separated", "whiplash.csv")
+
+
+def test_non_table_files_among_outcomes_are_ignored(review):
+    (review / "data/raw/outcomes/README.md").write_text("Notes on the outcome tables.\n")
+    (review / "data/raw/outcomes/.gitkeep").write_text("")
+    assert sorted(load_inputs(review).outcomes["condition"].unique()) == ["crps", "fibromyalgia"]
+
+
 # --- 2: names and timepoints that cannot become file names -------------------------------
 
 
