@@ -58,6 +58,9 @@ class RawInputs:
 #: Largest input file read (bytes). A review's tables are kilobytes; 100,000 outcome rows are
 #: ~4 MB. Anything larger is refused before it is read.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Columns read from a table: the contract's plus extra ones, kept as written. A header wider
+#: than this is refused (a table of thousands of columns is not a table of trial rows).
+MAX_COLUMNS = 1000
 
 
 def present(path: Path | str) -> bool:
@@ -147,6 +150,9 @@ def read_csv_text(path: Path, display: str) -> pd.DataFrame:
         header = next(reader, None)
         if header is None:
             raise InputError([Problem(display, None, None, "the file is empty (no header)")])
+        if len(header) > MAX_COLUMNS:
+            message = f"the header has {len(header)} columns; at most {MAX_COLUMNS} are allowed"
+            raise InputError([Problem(display, 1, None, message)])
         rows, lines, problems = [], [], []
         start = reader.line_num + 1
         for record in reader:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -127,6 +128,8 @@ def check_columns(
     """Missing required columns, duplicated headers, and near-misses of known names."""
     problems = []
     columns = list(frame.columns)
+    counts = Counter(columns)
+    names = set(columns)
     known = set(known) | set(required)
     for col in required:
         if col not in columns:
@@ -143,9 +146,9 @@ def check_columns(
                     Problem(file, 1, col, f"unknown column; did you mean '{hint[0]}'?")
                 )
         if (
-            columns.count(col) > 1
+            counts[col] > 1
             or re.search(r"\.\d+$", col)
-            and col.rsplit(".", 1)[0] in columns
+            and col.rsplit(".", 1)[0] in names
         ):
             problems.append(Problem(file, 1, col, "column appears more than once"))
     return problems
