@@ -47,7 +47,7 @@ def continuous_row(rng, sid: str, week: int, n1: int, n2: int) -> dict:
     """One pain row, reported as SD, SE, 95% CI or median/IQR (chosen at random)."""
     sd1, sd2 = rng.uniform(1.2, 2.8, 2)
     m2 = rng.uniform(4.5, 7.5)
-    m1 = m2 + rng.normal(-0.8, 0.9)
+    m1 = min(max(m2 + rng.normal(-0.8, 0.9), 0.5), 9.5)  # a mean inside the 0-10 scale
     row = {
         "study_id": sid,
         "outcome": "pain_intensity",
@@ -82,11 +82,11 @@ def continuous_row(rng, sid: str, week: int, n1: int, n2: int) -> dict:
     else:
         row |= {
             "exp_median": _r(m1, 1),
-            "exp_q1": _r(m1 - 1.3 * sd1 / 2, 1),
-            "exp_q3": _r(m1 + 1.3 * sd1 / 2, 1),
+            "exp_q1": _r(max(m1 - 1.3 * sd1 / 2, 0.0), 1),
+            "exp_q3": _r(min(m1 + 1.3 * sd1 / 2, 10.0), 1),
             "ctl_median": _r(m2, 1),
-            "ctl_q1": _r(m2 - 1.3 * sd2 / 2, 1),
-            "ctl_q3": _r(m2 + 1.3 * sd2 / 2, 1),
+            "ctl_q1": _r(max(m2 - 1.3 * sd2 / 2, 0.0), 1),
+            "ctl_q3": _r(min(m2 + 1.3 * sd2 / 2, 10.0), 1),
         }
     return row
 
