@@ -12,13 +12,15 @@ import math
 import re
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
-import numpy as np
-import pandas as pd
 import yaml
 
 from metareview.validation import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONFIG_FILE = "config.yaml"
 #: Largest config file read (bytes); a review's config is a few hundred bytes.
@@ -174,7 +176,12 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
         allowed += f" and below {hi}" if hi is not None else ""
     elif error.validator == "type":
         allowed = "allowed: " + " or ".join(
-            TYPE_WORDS.get(t, t) for t in np.atleast_1d(error.validator_value)
+            TYPE_WORDS.get(t, t)
+            for t in (
+                [error.validator_value]
+                if isinstance(error.validator_value, str)
+                else error.validator_value
+            )
         )
         if isinstance(error.instance, str) and _looks_numeric(error.instance):
             allowed += f" (YAML read '{error.instance}' as text; write a plain number such as 0.5)"
@@ -226,6 +233,8 @@ def validate_config(config: dict | None, source: str = CONFIG_FILE) -> dict:
 
 def check_config_columns(config: dict, studies: pd.DataFrame, source: str = CONFIG_FILE) -> None:
     """Subgroup and moderator keys must name studies.csv columns; moderators must be numeric."""
+    import pandas as pd  # not at module level: the Snakefile imports this module on every start
+
     problems = []
     columns = list(studies.columns)
     for key in ("subgroups", "moderators"):

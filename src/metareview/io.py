@@ -13,7 +13,6 @@ import math
 import os
 import re
 import stat as stat_mode
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -641,29 +640,6 @@ def load_inputs(root: Path | str, conditions: list[str] | None = None) -> RawInp
         raise InputError(problems)
     outcomes = pd.concat(frames, ignore_index=True)
     return RawInputs(studies=studies, outcomes=outcomes)
-
-
-def unwritable_folders(root: Path | str, folders=("results", "data/processed", "logs")) -> str:
-    """A message naming the output folders under ``root`` that exist but cannot be written
-    ('' when all can). Probed by creating a file, so it also holds for root and read-only
-    mounts."""
-    bad = []
-    for folder in folders:
-        path = Path(root) / folder
-        if not path.is_dir():
-            continue
-        try:
-            with tempfile.TemporaryFile(dir=path):
-                pass
-        except OSError:
-            bad.append(folder)
-    if not bad:
-        return ""
-    names = ", ".join(f"{b}/" for b in bad)
-    return (
-        f"Cannot write to {names} (permission denied or read-only); make it writable "
-        "(e.g. chmod -R u+w) or remove it. Nothing was run."
-    )
 
 
 # --- tables the workflow writes (and re-reads between rules) ------------------------------

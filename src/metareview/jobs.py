@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -185,3 +186,26 @@ def figure_plans(
         except OSError:
             pass
     return {c: list(plans[c]["figures"]) for c in conditions}
+
+
+def unwritable_folders(root: Path | str, folders=("results", "data/processed", "logs")) -> str:
+    """A message naming the output folders under ``root`` that exist but cannot be written
+    ('' when all can). Probed by creating a file, so it also holds for root and read-only
+    mounts."""
+    bad = []
+    for folder in folders:
+        path = Path(root) / folder
+        if not path.is_dir():
+            continue
+        try:
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError:
+            bad.append(folder)
+    if not bad:
+        return ""
+    names = ", ".join(f"{b}/" for b in bad)
+    return (
+        f"Cannot write to {names} (permission denied or read-only); make it writable "
+        "(e.g. chmod -R u+w) or remove it. Nothing was run."
+    )

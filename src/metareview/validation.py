@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 #: Longest study id, condition or outcome slug (they become parts of file names).
@@ -145,11 +147,7 @@ def check_columns(
                 problems.append(
                     Problem(file, 1, col, f"unknown column; did you mean '{hint[0]}'?")
                 )
-        if (
-            counts[col] > 1
-            or re.search(r"\.\d+$", col)
-            and col.rsplit(".", 1)[0] in names
-        ):
+        if counts[col] > 1 or re.search(r"\.\d+$", col) and col.rsplit(".", 1)[0] in names:
             problems.append(Problem(file, 1, col, "column appears more than once"))
     return problems
 

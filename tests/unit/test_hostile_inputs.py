@@ -18,7 +18,8 @@ from metareview import io as mio
 from metareview.analyses import pool_analyses
 from metareview.config import load_config, load_config_file, validate_config
 from metareview.effect_sizes import VI_FLOOR, EffectOptions, compute_effect_sizes
-from metareview.io import load_inputs, unwritable_folders
+from metareview.io import load_inputs
+from metareview.jobs import unwritable_folders
 from metareview.tables import analysis_id
 from metareview.validation import InputError
 

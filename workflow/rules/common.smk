@@ -10,8 +10,12 @@ import sys
 # Only light modules at parse time (paid by every start, a no-op rerun included): the
 # statistics stack (scipy) is imported only when tables are validated.
 from metareview.config import check_config_columns, load_config
-from metareview.io import unwritable_folders
-from metareview.jobs import figure_plans, source_digests, stale_figure_manifests
+from metareview.jobs import (
+    figure_plans,
+    source_digests,
+    stale_figure_manifests,
+    unwritable_folders,
+)
 from metareview.validation import InputError
 from metareview.validation_cache import validate_inputs
 

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 #: Params that steer the workflow, not the report's content.
-NOT_REPORTED = ("figures_dir", "code")
+NOT_REPORTED = ("figures_dir", "code", "declared_figures")
 
 
 def write_text(path: str, text: str) -> None:
@@ -43,7 +43,7 @@ def main(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.params.figures_dir)
     figures = listed_figures(smk)
-    declared = figures | {Path(path).name for path in smk.input.get("figures", [])}
+    declared = figures | set(smk.params.get("declared_figures", []))
     for stale in sorted(p for p in figures_dir.glob("*.svg") if p.name not in declared):
         stale.unlink()
         logging.info("removed %s (no longer made by any analysis)", stale)
