@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from metareview import io as mio
+from metareview import jobs
 from metareview.analyses import pool_analyses
 from metareview.config import load_config, load_config_file, validate_config
 from metareview.effect_sizes import VI_FLOOR, EffectOptions, compute_effect_sizes
@@ -347,7 +348,7 @@ def test_unwritable_results_folder_gives_a_clear_message(tmp_path, monkeypatch):
     def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(mio.tempfile, "TemporaryFile", deny)
+    monkeypatch.setattr(jobs.tempfile, "TemporaryFile", deny)
     message = unwritable_folders(tmp_path)
     assert "Cannot write to results/" in message and "Nothing was run" in message
     monkeypatch.undo()
