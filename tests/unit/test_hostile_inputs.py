@@ -90,23 +90,23 @@ def test_outcome_table_in_another_format_is_reported(review, name):
     refused(review, f"data/raw/outcomes/{name}", "comma-separated", "whiplash.csv")
 
 
-def test_header_wider_than_the_column_cap_is_refused(review):
-    path = review / CRPS
+def add_extra_columns(root: Path, count: int) -> None:
+    """Append ``count`` extra columns (x0, x1, ...; every cell 1) to the CRPS outcome table."""
+    path = root / CRPS
     lines = path.read_text(encoding="utf-8").splitlines()
-    extra = [f"x{i}" for i in range(20_000)]
-    wide = [lines[0] + "," + ",".join(extra)] + [row + ",1" * len(extra) for row in lines[1:]]
+    extra = [f"x{i}" for i in range(count)]
+    wide = [lines[0] + "," + ",".join(extra)] + [row + ",1" * count for row in lines[1:]]
     path.write_text("\n".join(wide) + "\n", encoding="utf-8")
+
+
+def test_header_wider_than_the_column_cap_is_refused(review):
+    add_extra_columns(review, 20_000)
     refused(review, CRPS, "line 1", "columns; at most 1000 are allowed")
 
 
 def test_many_extra_columns_within_the_cap_are_kept(review):
-    path = review / CRPS
-    lines = path.read_text(encoding="utf-8").splitlines()
-    extra = [f"x{i}" for i in range(900)]
-    wide = [lines[0] + "," + ",".join(extra)] + [row + ",1" * len(extra) for row in lines[1:]]
-    path.write_text("\n".join(wide) + "\n", encoding="utf-8")
-    outcomes = load_inputs(review).outcomes
-    assert {"x0", "x899"} <= set(outcomes.columns)
+    add_extra_columns(review, 900)
+    assert {"x0", "x899"} <= set(load_inputs(review).outcomes.columns)
 
 
 def test_non_table_files_among_outcomes_are_ignored(review):
