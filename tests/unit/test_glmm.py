@@ -69,3 +69,30 @@ def test_degenerate_data_give_a_documented_empty_result(counts, reason):
     fit = fit_um_fs(*counts)
     assert np.isnan(fit.estimate)
     assert reason in fit.note
+
+
+def test_conditional_mode_search_does_not_cycle():
+    """Found by `make fuzz` (issue 14): for an arm of 30/40 events against 7/10 at τ ≈ 3.2, full
+    Newton steps clipped to ±5 jumped between u = 0 and u = 5 for all 100 iterations, so the
+    quadrature was centred away from the mode. The AGQ log-likelihood must match direct
+    numerical integration over u."""
+    from scipy import integrate
+
+    from metareview.stats.glmm import _study_log_lik
+
+    alpha, beta, theta = 5.294, -7.9434659871891595, 3.195562739894968
+    y1, n1, y2, n2 = 30.0, 40.0, 7.0, 10.0
+    ours = _study_log_lik(
+        np.array([alpha]), beta, theta, *(np.array([x]) for x in (y1, n1, y2, n2))
+    )
+
+    def log_binomial(y, n, eta):  # without the binomial coefficient
+        return y * eta - n * np.logaddexp(0.0, eta)
+
+    def integrand(u):
+        eta1, eta2 = alpha + beta + theta * u / 2, alpha - theta * u / 2
+        log_f = log_binomial(y1, n1, eta1) + log_binomial(y2, n2, eta2)
+        return np.exp(log_f - u * u / 2) / np.sqrt(2 * np.pi)
+
+    exact, _ = integrate.quad(integrand, -30, 30, limit=200, epsabs=0, epsrel=1e-12)
+    assert ours[0] == pytest.approx(np.log(exact), rel=1e-6)

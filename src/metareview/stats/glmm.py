@@ -68,15 +68,38 @@ def _log1pexp(eta):
     return np.logaddexp(0.0, eta)
 
 
+def _log_integrand(u, alpha, beta, theta, y1, n1, y2, n2):
+    """log of each study's integrand in u (up to constants): its conditional mode maximises it."""
+    eta1, eta2 = alpha + beta + theta * u / 2, alpha - theta * u / 2
+    return y1 * eta1 - n1 * _log1pexp(eta1) + y2 * eta2 - n2 * _log1pexp(eta2) - u * u / 2
+
+
+def _safe_step(raw, u, args):
+    """The Newton step ``raw`` clipped to ±5; a clipped step is halved until the integrand
+    improves (a full clipped step can overshoot the mode and cycle between two points for
+    ever: issue 14, an arm of 30/40 events at τ ≈ 3). Unclipped steps are taken as they are."""
+    step = np.clip(raw, -5, 5)
+    clipped = np.abs(raw) > 5
+    if np.any(clipped):
+        current = _log_integrand(u, *args)
+        for _ in range(60):
+            worse = clipped & (_log_integrand(u + step, *args) < current)
+            if not np.any(worse):
+                break
+            step = np.where(worse, step / 2, step)
+    return step
+
+
 def _study_log_lik(alpha, beta, theta, y1, n1, y2, n2):
     """Each study's AGQ log-likelihood (without the binomial coefficients)."""
     u = np.zeros_like(alpha)
     c2 = theta * theta / 4
+    args = (alpha, beta, theta, y1, n1, y2, n2)
     for _ in range(100):
         p1, p2 = expit(alpha + beta + theta * u / 2), expit(alpha - theta * u / 2)
         grad = theta / 2 * ((y1 - n1 * p1) - (y2 - n2 * p2)) - u
         curv = c2 * (n1 * p1 * (1 - p1) + n2 * p2 * (1 - p2)) + 1
-        step = np.clip(grad / curv, -5, 5)
+        step = _safe_step(grad / curv, u, args)
         u = u + step
         # Rounding noise of the gradient grows with the arm sizes (issue 14: n = 10^6 never
         # reached 1e-12 and spent 100 iterations on every call).
