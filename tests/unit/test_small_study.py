@@ -143,3 +143,20 @@ def test_trimfill_side_is_undefined_when_square_roots_of_variances_are_equal():
     row = small_study_tests(yi, vi, FitOptions(tau2_method="PM"))
     assert np.isnan(row["trimfill_estimate"])
     assert "trim-and-fill side undefined" in row["note"]
+
+
+def test_singular_side_regression_gives_a_note(monkeypatch):
+    """Found by `make fuzz` (issue 14): square roots of the variances a rounding step apart
+    passed the equality check, and the side regression's Fisher step was singular."""
+    from metareview.stats import small_study
+    from metareview.stats.options import FitOptions
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(small_study, "trim_and_fill", singular)
+    row, filled, note = small_study._trimfill_columns(
+        np.array([0.1, 0.2, 0.3]), np.array([0.04, 0.05, 0.06]), FitOptions()
+    )
+    assert note == "variances nearly equal: trim-and-fill side undefined"
+    assert filled == [] and np.isnan(row["trimfill_estimate"]) and row["trimfill_side"] == ""
