@@ -108,15 +108,8 @@ def _study_log_lik(alpha, beta, theta, y1, n1, y2, n2):
     p1, p2 = expit(alpha + beta + theta * u / 2), expit(alpha - theta * u / 2)
     sigma = 1 / np.sqrt(c2 * (n1 * p1 * (1 - p1) + n2 * p2 * (1 - p2)) + 1)
     nodes = u[:, None] + sigma[:, None] * _NODES[None, :]
-    eta1 = alpha[:, None] + beta + theta * nodes / 2
-    eta2 = alpha[:, None] - theta * nodes / 2
-    h = (
-        y1[:, None] * eta1
-        - n1[:, None] * _log1pexp(eta1)
-        + y2[:, None] * eta2
-        - n2[:, None] * _log1pexp(eta2)
-        - nodes**2 / 2
-    )
+    per_node = (x[:, None] for x in (y1, n1, y2, n2))
+    h = _log_integrand(nodes, alpha[:, None], beta, theta, *per_node)
     return np.log(sigma) + logsumexp(_LOG_WEIGHTS + h + _NODES**2 / 2, axis=1)
 
 
