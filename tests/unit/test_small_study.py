@@ -154,7 +154,7 @@ def test_singular_side_regression_gives_a_note(monkeypatch):
     def singular(*args, **kwargs):
         raise np.linalg.LinAlgError("Singular matrix")
 
-    monkeypatch.setattr(small_study, "trim_and_fill", singular)
+    monkeypatch.setattr(small_study, "estimate_side", singular)
     row, filled, note = small_study._trimfill_columns(
         np.array([0.1, 0.2, 0.3]), np.array([0.04, 0.05, 0.06]), FitOptions()
     )

@@ -291,9 +291,11 @@ def _trimfill_columns(yi, vi, opts: FitOptions) -> tuple[dict, list, str]:
     if np.ptp(np.sqrt(vi)) == 0.0:
         return row, [], "all variances equal: trim-and-fill side undefined"
     try:
-        tf = trim_and_fill(yi, vi, opts)
+        side = estimate_side(yi, vi, opts.tau2_method, opts.convergence)
     except np.linalg.LinAlgError:  # square roots a rounding step apart: singular side fit
         return row, [], "variances nearly equal: trim-and-fill side undefined"
+    try:
+        tf = trim_and_fill(yi, vi, opts, side=side)
     except RuntimeError as error:  # k0 oscillates
         return row, [], f"{error}: no trim-and-fill estimate"
     row |= {"trimfill_k0": tf.k0, "trimfill_side": tf.side}
