@@ -131,10 +131,9 @@ def check_columns(
     problems = []
     columns = list(frame.columns)
     counts = Counter(columns)
-    names = set(columns)
     known = set(known) | set(required)
     for col in required:
-        if col not in columns:
+        if col not in counts:
             hint = difflib.get_close_matches(col, columns, n=1, cutoff=0.8)
             extra = f" (found '{hint[0]}': misspelled?)" if hint else ""
             problems.append(Problem(file, 1, col, f"required column is missing{extra}"))
@@ -147,7 +146,7 @@ def check_columns(
                 problems.append(
                     Problem(file, 1, col, f"unknown column; did you mean '{hint[0]}'?")
                 )
-        if counts[col] > 1 or re.search(r"\.\d+$", col) and col.rsplit(".", 1)[0] in names:
+        if counts[col] > 1 or re.search(r"\.\d+$", col) and col.rsplit(".", 1)[0] in counts:
             problems.append(Problem(file, 1, col, "column appears more than once"))
     return problems
 
