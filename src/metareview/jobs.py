@@ -8,13 +8,13 @@ the scientific stack: parse time is paid on every run, including a no-op rerun.
   Snakemake's default ``--rerun-triggers`` (which include ``params``) a change in the
   package's code reruns exactly the rules that use that code.
 - :func:`write_figure_manifest`, :func:`read_figure_manifest`, :func:`stale_figure_manifests`:
-  a per-condition figure job writes its SVGs into ``results/figures/`` and lists them (with
-  their SHA-256) in ``results/conditions/<condition>/figures.sha256``, the job's declared
-  output. Which figures a condition has depends on its data (a funnel plot needs k ≥ 3), and
-  a Snakemake rule's outputs must be known before it runs, so the SVGs themselves cannot be
-  declared outputs of one job per condition. When a listed figure is missing or edited,
-  :func:`stale_figure_manifests` marks the manifest out of date (its mtime is set to 0), so
-  the next run regenerates that condition's figures and nothing else.
+  a per-condition figure job writes its SVGs into ``results/figures/<condition>/`` (a
+  ``directory()`` output: which figures a condition has depends on its data, a funnel plot
+  needs k ≥ 3) and lists them (with their SHA-256) in
+  ``results/conditions/<condition>/figures.sha256``. Snakemake does not look inside an
+  output folder, so when a listed figure is missing or edited, :func:`stale_figure_manifests`
+  marks the manifest out of date (its mtime is set to 0), and the next run regenerates that
+  condition's figures and nothing else.
 """
 
 from __future__ import annotations
@@ -102,90 +102,6 @@ def stale_figure_manifests(manifests: list[str | Path]) -> list[str]:
             os.utime(manifest, (0, 0))
             stale.append(str(manifest))
     return stale
-
-
-#: Cache of the planned figures per condition (see :func:`figure_plans`).
-PLAN_RECORD = Path(".snakemake") / "metareview" / "figure_plans.json"
-
-
-def condition_effects(root: str | Path, conditions: list[str], config: dict):
-    """Effect sizes of ``conditions`` as rule ``effect_sizes_condition`` computes them
-    (validated raw tables, ``analyses.csv`` settings, conventions), one table for all."""
-    from metareview.analysis_settings import compute_effects_with_settings, read_analyses
-    from metareview.conventions import apply_conventions
-    from metareview.effect_sizes import EffectOptions
-    from metareview.io import load_inputs
-
-    raw = load_inputs(root, list(conditions))
-    options = EffectOptions.from_config(config)
-    effects = compute_effects_with_settings(
-        raw.outcomes, raw.studies, options, read_analyses(root)
-    )
-    return apply_conventions(effects, config["conventions"], config["level"]), raw.studies
-
-
-def _plan_inputs(root: Path, condition: str) -> list:
-    out = []
-    for name in (
-        "data/raw/studies.csv",
-        "data/raw/analyses.csv",
-        f"data/raw/outcomes/{condition}.csv",
-    ):
-        try:
-            st = (root / name).stat()
-            out.append([name, st.st_size, st.st_mtime_ns])
-        except FileNotFoundError:
-            out.append([name, None, None])
-    return out
-
-
-def figure_plans(
-    root: str | Path, conditions: list[str], config: dict, code: str
-) -> dict[str, list[str]]:
-    """{condition: figure file names its plot job declares}
-    (:func:`metareview.plots.figure_plan.planned_figures`).
-
-    A plan is recomputed only for conditions whose outcomes table, ``studies.csv`` or
-    ``analyses.csv`` changed (size or mtime), or when the config or code changed; the plans
-    are kept in ``.snakemake/metareview/figure_plans.json``, so a no-op rerun reads no table.
-    """
-    import json
-
-    root = Path(root)
-    record_file = root / PLAN_RECORD
-    key = json.dumps({"config": config, "code": code}, sort_keys=True, default=str)
-    try:
-        record = json.loads(record_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    if record.get("key") != key:
-        record = {"key": key, "plans": {}}
-    plans = record["plans"]
-    inputs = {c: _plan_inputs(root, c) for c in conditions}
-    stale = [c for c in conditions if plans.get(c, {}).get("inputs") != inputs[c]]
-    if stale:
-        from metareview.plots.figure_plan import planned_figures
-
-        effects, studies = condition_effects(root, stale, config)
-        for condition in stale:
-            part = effects[effects["condition"].astype(str) == condition]
-            names = planned_figures(
-                part,
-                studies,
-                subgroups=config.get("subgroups") or (),
-                moderators=config.get("moderators") or (),
-                time_moderator=(config.get("multilevel") or {}).get("time_moderator", "none"),
-            )
-            plans[condition] = {"inputs": inputs[condition], "figures": names}
-        record["plans"] = {c: plans[c] for c in conditions}
-        try:
-            record_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = record_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-            os.replace(tmp, record_file)
-        except OSError:
-            pass
-    return {c: list(plans[c]["figures"]) for c in conditions}
 
 
 def unwritable_folders(root: Path | str, folders=("results", "data/processed", "logs")) -> str:

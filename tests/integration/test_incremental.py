@@ -4,14 +4,13 @@ Each test asks Snakemake what it would run (``--dry-run``) after one change, and
 exactly the affected jobs are listed: a no-op rerun runs nothing; editing one condition's
 outcomes reruns that condition's jobs and the gather/report jobs only; a config key reruns
 only the rules that receive it; a deleted figure redraws its condition's figures only.
-Figure jobs are one rule per condition (``plot_condition_<condition>``, every figure a
-declared output); they are listed here as ``("plot_condition", condition)``.
 """
 
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,10 +45,7 @@ def planned(workdir: Path) -> set[tuple[str, str]]:
         if rule and rule.group(1) != "all":
             name = rule.group(1)
             condition = re.search(r"wildcards: .*?condition=([\w-]+)", block)
-            if name.startswith("plot_condition_"):
-                jobs.add(("plot_condition", name.removeprefix("plot_condition_")))
-            else:
-                jobs.add((name, condition.group(1) if condition else ""))
+            jobs.add((name, condition.group(1) if condition else ""))
     return jobs
 
 
@@ -91,7 +87,7 @@ def test_a_config_key_reruns_only_the_rules_that_use_it(review):
 
 
 def test_a_deleted_figure_is_redrawn_with_its_condition_only(review):
-    figure = next((review / "results" / "figures").glob("forest_fibromyalgia--*.svg"))
+    figure = next((review / "results/figures/fibromyalgia").glob("forest_fibromyalgia--*.svg"))
     figure.unlink()
     jobs = planned(review)
     assert ("plot_condition", "fibromyalgia") in jobs
@@ -103,13 +99,21 @@ def test_a_deleted_figure_is_redrawn_with_its_condition_only(review):
     assert planned(review) == set()
 
 
-def test_every_figure_is_a_declared_output_with_a_report_caption(review):
+def test_every_figure_is_in_a_declared_folder_with_a_report_caption(review):
     summary = snakemake(review, "--summary")
     assert summary.returncode == 0, summary.stderr[-3000:]
     declared = {line.split("\t")[0] for line in summary.stdout.splitlines()}
-    figures = {f"results/figures/{p.name}" for p in (review / "results/figures").glob("*.svg")}
-    assert len(figures) > 5 and figures <= declared
-    # Each per-analysis figure has its kind's caption in `snakemake --report`.
-    captions = {p.stem for p in (REPO / "workflow/report").glob("*.rst")}
-    kinds = {Path(f).name.split("_", 1)[0] for f in figures} - {"overview.svg"}
-    assert kinds <= captions
+    folders = {"results/figures/crps", "results/figures/fibromyalgia"}
+    assert folders <= declared
+    figures = [p for folder in folders for p in (review / folder).glob("*.svg")]
+    assert len(figures) > 5
+    # `snakemake --report` lists each figure with its kind's caption.
+    report = review / "report.zip"
+    done = snakemake(review, "--report", str(report))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with zipfile.ZipFile(report) as archive:
+        names = archive.namelist()
+        listed = {Path(n).name for n in names if n.endswith(".svg")}
+        assert {p.name for p in figures} <= listed
+        html = archive.read("report/report.html").decode("utf-8")
+    assert "Contour-enhanced funnel plot" in html and "Forest plot (RevMan style)" in html

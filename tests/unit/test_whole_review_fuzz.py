@@ -141,7 +141,8 @@ def check_review(root: Path, review: Review) -> None:
         bad = [c for c in expected if not math.isfinite(float(row[c]))]
         assert not bad, f"{row['analysis_id']} (k = {k}): not finite: {bad}"
         assert float(row["se"]) >= 0 and (k < 2 or float(row["q"]) >= 0)
-        assert (root / "results/figures" / forest_name(row["analysis_id"])).is_file()
+        folder = root / "results/figures" / str(row["condition"])
+        assert (folder / forest_name(row["analysis_id"])).is_file()
     assert (root / "results/figures/overview.svg").is_file()
     check_contract_numbers(root / "results")
     for _, row in included.iterrows():

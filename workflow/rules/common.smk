@@ -10,12 +10,7 @@ import sys
 # Only light modules at parse time (paid by every start, a no-op rerun included): the
 # statistics stack (scipy) is imported only when tables are validated.
 from metareview.config import check_config_columns, load_config
-from metareview.jobs import (
-    figure_plans,
-    source_digests,
-    stale_figure_manifests,
-    unwritable_folders,
-)
+from metareview.jobs import source_digests, stale_figure_manifests, unwritable_folders
 from metareview.validation import InputError
 from metareview.validation_cache import validate_inputs
 
@@ -68,33 +63,18 @@ SENSITIVITY_TABLES = [
     "cumulative",
     "rob_sensitivity",
 ]
-#: Per-condition files: the condition's effect sizes, results folder, pooled rows and the
-#: list of its figures.
+#: Per-condition files and folders: the condition's effect sizes, pooled rows, sensitivity
+#: tables (<table>.csv), GOSH subsets, three-level/rare-event tables and figures, and the
+#: list of its figures. A folder is one directory() output: fewer files in the DAG make every
+#: start faster at scale (README, "Scale").
 CONDITION_EFFECTS = "data/processed/conditions/{condition}/effect_sizes.csv"
-CONDITION_RESULTS = "results/conditions/{condition}"
 CONDITION_POOLED = "results/conditions/{condition}/pooled.csv"
 FIGURE_MANIFEST = "results/conditions/{condition}/figures.sha256"
+#: The folder of a condition's figures (a directory() output of its plot_condition job).
+CONDITION_FIGURES = "results/figures/{condition}"
+CONDITION_SENSITIVITY = "results/conditions/{condition}/sensitivity"
 CONDITION_GOSH = "results/conditions/{condition}/gosh.csv"
-CONDITION_REPEATED = {
-    "multilevel": "results/conditions/{condition}/multilevel.csv",
-    "timecourse": "results/conditions/{condition}/multilevel_timecourse.csv",
-    "rare_events": "results/conditions/{condition}/rare_events.csv",
-}
-CONDITION_TIMECOURSE = CONDITION_REPEATED["timecourse"]
-#: {condition: its figures' file names}, planned from its effect sizes (cached; see
-#: metareview.jobs.figure_plans): every figure is a declared output of its condition's job.
-FIGURES = figure_plans(".", CONDITIONS, config, CODE_PLOTS)
-#: Caption (workflow/report/<kind>.rst) of each kind of figure in `snakemake --report`.
-FIGURE_KINDS = (
-    "forest",
-    "funnel",
-    "loo",
-    "subgroup",
-    "bubble",
-    "timecourse",
-    "multilevel",
-    "gosh",
-)
+CONDITION_REPEATED = "results/conditions/{condition}/repeated"
 
 
 # {condition} matches a slug (the validated names' form; an unknown slug finds no
@@ -109,27 +89,6 @@ wildcard_constraints:
 # A figure deleted or edited by hand marks its condition's manifest out of date, so the
 # next run redraws that condition's figures (one stat per figure; see metareview.jobs).
 stale_figure_manifests([FIGURE_MANIFEST.format(condition=c) for c in CONDITIONS])
-
-
-def plot_rule_name(condition):
-    """Name of the figure rule of ``condition`` (a Python identifier, unique)."""
-    slug = re.sub(r"\W", "_", condition)
-    taken = [c for c in CONDITIONS if re.sub(r"\W", "_", c) == slug]
-    suffix = "" if len(taken) == 1 else f"_{taken.index(condition) + 1}"
-    return f"plot_condition_{slug}{suffix}"
-
-
-def figure_outputs(condition):
-    """The declared figures of ``condition``, each in `snakemake --report` with its caption."""
-    outputs = []
-    for name in FIGURES[condition]:
-        kind = name.split("_", 1)[0]
-        caption = kind if kind in FIGURE_KINDS else "figures"
-        path = f"results/figures/{name}"
-        rst = f"../report/{caption}.rst"
-        entry = report(path, caption=rst, category="Figures", subcategory=condition)
-        outputs.append(entry)
-    return outputs
 
 
 def per_condition(pattern):

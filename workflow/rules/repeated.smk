@@ -7,7 +7,7 @@ rule repeated_condition:
     input:
         CONDITION_EFFECTS,
     output:
-        **CONDITION_REPEATED,
+        tables=directory(CONDITION_REPEATED),
     log:
         "logs/repeated_condition/{condition}.log",
     conda:
@@ -26,7 +26,7 @@ rule repeated_condition:
 
 rule analyse_repeated:
     input:
-        **{name: per_condition(path) for name, path in CONDITION_REPEATED.items()},
+        folders=per_condition(CONDITION_REPEATED),
     output:
         multilevel="results/multilevel.csv",
         timecourse="results/multilevel_timecourse.csv",

@@ -1,42 +1,42 @@
-# Figures (one job per condition, and the overview) and the reviewer's report (HTML,
-# self-contained; Markdown twin).
+# Figures (one job per condition, each drawing into results/figures/<condition>/, and the
+# overview) and the reviewer's report (HTML, self-contained; Markdown twin).
 
 
-# One figure rule per condition (plot_condition_<condition>), each declaring every figure
-# of its condition as an output (Snakemake outputs are fixed per rule, and a condition's
-# figures depend on its data: metareview.plots.figure_plan, cached in FIGURES).
-for _condition in CONDITIONS:
-
-    rule:
-        name:
-            plot_rule_name(_condition)
-        input:
-            **sensitivity_outputs(CONDITION_RESULTS.format(condition=_condition)),
-            effects=CONDITION_EFFECTS.format(condition=_condition),
-            pooled=CONDITION_POOLED.format(condition=_condition),
-            studies="data/raw/studies.csv",
-            gosh=CONDITION_GOSH.format(condition=_condition),
-            multilevel_timecourse=CONDITION_TIMECOURSE.format(condition=_condition),
-            rob=branch(
-                exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
-            ),
-        output:
-            # The manifest lists the figures really drawn (see metareview.jobs).
-            manifest=FIGURE_MANIFEST.format(condition=_condition),
-            figures=figure_outputs(_condition),
-        log:
-            f"logs/plot_condition/{_condition}.log",
-        conda:
-            "../envs/metareview.yaml"
-        resources:
-            mem_mb=1500,
-            runtime=30,
-        params:
-            condition=_condition,
-            review=config["review"],
-            code=CODE_PLOTS,
-        script:
-            "../scripts/plot_figures.py"
+rule plot_condition:
+    input:
+        sensitivity=CONDITION_SENSITIVITY,
+        effects=CONDITION_EFFECTS,
+        pooled=CONDITION_POOLED,
+        studies="data/raw/studies.csv",
+        gosh=CONDITION_GOSH,
+        repeated=CONDITION_REPEATED,
+        rob=branch(
+            exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
+        ),
+    output:
+        # The manifest lists the figures drawn, with their SHA-256 (see metareview.jobs).
+        manifest=FIGURE_MANIFEST,
+        # Which figures a condition has depends on its data (a funnel plot needs k >= 3):
+        # the folder is the output, and `snakemake --report` lists every SVG in it.
+        figures=report(
+            directory(CONDITION_FIGURES),
+            patterns=["{kind,[a-z]+}_{figure}.svg"],
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory="{condition}",
+        ),
+    log:
+        "logs/plot_condition/{condition}.log",
+    conda:
+        "../envs/metareview.yaml"
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    params:
+        review=config["review"],
+        code=CODE_PLOTS,
+    script:
+        "../scripts/plot_figures.py"
 
 
 rule plot_overview:
@@ -78,8 +78,7 @@ rule render_report:
         provenance="results/provenance.json",
         overview="results/figures/overview.svg",
         # Each manifest changes whenever its condition's figures are redrawn (it lists their
-        # checksums), so the figures themselves need not be inputs: a thousand more files in
-        # the DAG made every start slower at scale.
+        # checksums), so the figure folders need not be inputs.
         figure_manifests=per_condition(FIGURE_MANIFEST),
         reference_comparison=branch(
             exists("data/raw/reference_results.csv"),
@@ -115,7 +114,6 @@ rule render_report:
         review=config["review"],
         conventions=config["conventions"],
         figures_dir=lambda wildcards, input: os.path.dirname(input.overview),
-        declared_figures=[name for c in CONDITIONS for name in FIGURES[c]],
         code=CODE_REPORT,
     script:
         "../scripts/render_report.py"

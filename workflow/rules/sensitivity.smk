@@ -9,7 +9,7 @@ rule sensitivity_condition:
             exists("data/raw/risk_of_bias.csv"), then="data/raw/risk_of_bias.csv"
         ),
     output:
-        **sensitivity_outputs(CONDITION_RESULTS),
+        tables=directory(CONDITION_SENSITIVITY),
     log:
         "logs/sensitivity_condition/{condition}.log",
     conda:
@@ -33,10 +33,7 @@ rule sensitivity_condition:
 
 rule gather_sensitivity:
     input:
-        **{
-            name: per_condition(f"{CONDITION_RESULTS}/{name}.csv")
-            for name in SENSITIVITY_TABLES
-        },
+        folders=per_condition(CONDITION_SENSITIVITY),
     output:
         **sensitivity_outputs("results"),
     log:

@@ -1,6 +1,9 @@
-"""Entry point of rule analyse_repeated: effect_sizes.csv → multilevel and rare-event tables."""
+"""Entry point of rule repeated_condition: one condition's effect sizes → its three-level
+and rare-event tables (results/conditions/<condition>/repeated/: multilevel.csv,
+multilevel_timecourse.csv, rare_events.csv)."""
 
 import logging
+from pathlib import Path
 
 from metareview.io import read_table
 from metareview.outputs import write_csv
@@ -19,9 +22,11 @@ def main(smk) -> None:
     rare = rare_events_table(
         effects, model=smk.params.rare_events["model"], level=smk.params.level
     )
-    write_csv(multilevel, smk.output.multilevel)
-    write_csv(course, smk.output.timecourse)
-    write_csv(rare, smk.output.rare_events)
+    folder = Path(smk.output.tables)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(multilevel, folder / "multilevel.csv")
+    write_csv(course, folder / "multilevel_timecourse.csv")
+    write_csv(rare, folder / "rare_events.csv")
     logging.info("multilevel: %d rows; rare events: %d analyses", len(multilevel), len(rare))
 
 

@@ -1,13 +1,15 @@
 """Entry point of rule sensitivity_condition: one condition's effect sizes + studies.csv →
-its sensitivity tables (results/conditions/<condition>/<table>.csv)."""
+its sensitivity tables (results/conditions/<condition>/sensitivity/<table>.csv)."""
 
 import logging
+from pathlib import Path
 
 
 def main(smk) -> None:
     from metareview.certainty.risk_of_bias import load_risk_of_bias
     from metareview.io import read_table
     from metareview.outputs import write_csv
+    from metareview.report.context import SENSITIVITY_TABLES
     from metareview.sensitivity import run_sensitivity
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
@@ -26,13 +28,11 @@ def main(smk) -> None:
         seed=smk.params.seed,
         risk_of_bias=load_risk_of_bias(".", studies["study_id"].astype(str)),
     )
-    outputs = set(smk.output.keys())  # Snakemake's Namedlist: `in` alone tests the paths
-    for name, table in tables.items():
-        if name in outputs:
-            write_csv(table, smk.output[name])
-            logging.info("%s: %d rows", name, len(table))
-        else:
-            logging.info("%s: %d rows, not written (no output of that name)", name, len(table))
+    folder = Path(smk.output.tables)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SENSITIVITY_TABLES:
+        write_csv(tables[name], folder / f"{name}.csv")
+        logging.info("%s: %d rows", name, len(tables[name]))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,6 @@
-"""Entry point of the per-condition figure rules (plot_condition_<condition>): one
-condition's tables → its figures (SVG, byte-reproducible) in results/figures/.
-
-Every figure is a declared output (planned by metareview.plots.figure_plan); a declared
-figure the computed results do not support is written as a "not applicable: <reason>"
-placeholder. The manifest lists the figures really drawn (with their SHA-256): the report
-shows those.
+"""Entry point of rule plot_condition: one condition's tables → its figures (SVG,
+byte-reproducible) in results/figures/<condition>/ (the job's directory() output), and the
+manifest listing them with their SHA-256 (the report shows those).
 """
 
 import logging
@@ -17,10 +13,9 @@ def main(smk) -> None:
     from metareview.certainty.risk_of_bias import analysis_table, judgements, load_risk_of_bias
     from metareview.io import read_table
     from metareview.jobs import write_figure_manifest
-    from metareview.outputs import write_atomic, write_csv
+    from metareview.outputs import write_csv
     from metareview.plots.build import analysis_figures
     from metareview.plots.export import save_svg
-    from metareview.plots.figure_plan import placeholder_svg
     from metareview.plots.gosh_figures import gosh_figures
     from metareview.plots.multilevel_course import multilevel_figures
     from metareview.report.context import SENSITIVITY_TABLES
@@ -31,7 +26,8 @@ def main(smk) -> None:
     effects = read_table(smk.input.effects)
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
-    sensitivity = {name: read_table(smk.input.get(name)) for name in SENSITIVITY_TABLES}
+    folder = Path(smk.input.sensitivity)
+    sensitivity = {name: read_table(folder / f"{name}.csv") for name in SENSITIVITY_TABLES}
     condition = {"condition": smk.params.get("condition") or smk.wildcards.condition}
     if smk.input.get("risk_of_bias"):  # a results/risk_of_bias.csv given as such
         rob = read_table(smk.input.risk_of_bias)
@@ -46,15 +42,11 @@ def main(smk) -> None:
             write_csv(analysis_table(effects, pooled, judgements(judged, studies)), tmp + "/r.csv")
             rob = read_table(tmp + "/r.csv")
     rob = rows_for(rob, condition)
-    course = rows_for(read_table(smk.input.get("multilevel_timecourse")), condition)
+    course = read_table(Path(smk.input.repeated) / "multilevel_timecourse.csv")
+    course = rows_for(course, condition)
     gosh = rows_for(read_table(smk.input.get("gosh")), condition)
-    declared = {Path(path).name: path for path in smk.output.get("figures", [])}
-    # results/figures/, where the declared figures are (without declared figures: the
-    # figures_dir param, for callers that do not declare them).
-    if declared:
-        out = Path(next(iter(declared.values()))).parent
-    else:
-        out = Path(smk.params.get("figures_dir") or "results/figures")
+    out = Path(smk.output.get("figures") or smk.params.get("figures_dir") or "results/figures")
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     with use_labels(smk.params.get("review")):
         # Build each plot just before saving it (plot construction is not free of global
@@ -65,17 +57,8 @@ def main(smk) -> None:
             gosh_figures(gosh, pooled),
         )
         for name, plot in plots:
-            if name not in declared:
-                # The plan (metareview.plots.figure_plan) missed it: still drawn and
-                # reported, but Snakemake does not track it.
-                logging.warning("%s was drawn but not declared", name)
             written.append(save_svg(plot, out / name))
             logging.info("wrote %s", out / name)
-    drawn = {Path(path).name for path in written}
-    for name, path in sorted(declared.items()):
-        if name not in drawn:
-            write_atomic(path, placeholder_svg(name))
-            logging.info("%s: not applicable (placeholder written)", path)
     write_figure_manifest(smk.output.get("manifest") or smk.output[0], written)
 
 

@@ -1,17 +1,18 @@
 """Entry point of rule render_report: tables + figures → results/report.html and report.md.
 
-The figures shown are those listed in the per-condition manifests (really drawn) plus the
-overview; an SVG in the figures folder that no rule declares any more (left from an earlier
-run whose analyses changed) is removed, as a regenerated figures folder would not have it.
-Declared "not applicable" placeholders are kept (they are outputs) but not shown.
+The figures shown are those listed in the per-condition manifests plus the overview. What
+no rule makes any more is removed from results/figures/, as a regenerated folder would not
+have it: the folder of a condition no longer analysed, and SVGs directly in the folder other
+than the overview (figures were there before version 0.4.0).
 """
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 #: Params that steer the workflow, not the report's content.
-NOT_REPORTED = ("figures_dir", "code", "declared_figures")
+NOT_REPORTED = ("figures_dir", "code")
 
 
 def write_text(path: str, text: str) -> None:
@@ -20,13 +21,31 @@ def write_text(path: str, text: str) -> None:
     write_atomic(path, text)
 
 
-def listed_figures(smk) -> set[str]:
+def listed_figures(smk, figures_dir: Path) -> dict[str, str]:
+    """{file name: path under ``figures_dir``} of the overview and every manifest's figures."""
     from metareview.jobs import read_figure_manifest
 
-    names = {Path(smk.input.overview).name}
+    overview = Path(smk.input.overview)
+    figures = {overview.name: overview.relative_to(figures_dir).as_posix()}
     for manifest in smk.input.figure_manifests:
-        names |= {Path(path).name for _, path in read_figure_manifest(manifest)}
-    return names
+        for _, path in read_figure_manifest(manifest):
+            figures[Path(path).name] = Path(path).relative_to(figures_dir).as_posix()
+    return figures
+
+
+def remove_stale_figures(figures_dir: Path, figures: dict[str, str], conditions) -> None:
+    """Remove what no rule makes any more (see the module docstring): folders other than
+    those of ``conditions``, and loose SVGs other than the overview."""
+    kept = set(figures.values())
+    folders = set(conditions)
+    for stale in sorted(figures_dir.iterdir()):
+        if stale.is_dir() and stale.name not in folders:
+            shutil.rmtree(stale)
+        elif stale.suffix == ".svg" and stale.name not in kept:
+            stale.unlink()
+        else:
+            continue
+        logging.info("removed %s (no longer made by any analysis)", stale)
 
 
 def main(smk) -> None:
@@ -42,11 +61,10 @@ def main(smk) -> None:
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     figures_dir = Path(smk.params.figures_dir)
-    figures = listed_figures(smk)
-    declared = figures | set(smk.params.get("declared_figures", []))
-    for stale in sorted(p for p in figures_dir.glob("*.svg") if p.name not in declared):
-        stale.unlink()
-        logging.info("removed %s (no longer made by any analysis)", stale)
+    figures = listed_figures(smk, figures_dir)
+    # Each condition's manifest is results/conditions/<condition>/figures.sha256.
+    analysed = [Path(manifest).parent.name for manifest in smk.input.figure_manifests]
+    remove_stale_figures(figures_dir, figures, analysed)
     inputs = ReportInputs(
         effects=read_table(smk.input.effects),
         pooled=read_table(smk.input.pooled),

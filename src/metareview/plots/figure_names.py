@@ -1,9 +1,10 @@
-"""File names of the figures in ``results/figures/``, shared by the plotting script and the
-report (which finds optional figures by name)."""
+"""File names of the figures in ``results/figures/<condition>/``, shared by the plotting
+script and the report (which finds optional figures by name)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from metareview.tables import fit_name
 
@@ -39,3 +40,15 @@ def timecourse_name(condition: str, outcome: str, measure: str | None = None) ->
 
 def overview_name() -> str:
     return "overview.svg"
+
+
+def report_figure(name: str, figures: Mapping[str, str], alt: str) -> dict | None:
+    """The report's entry for figure ``name`` (None when it was not drawn).
+
+    ``figures`` maps each drawn figure's file name to its path under ``results/figures/``
+    (``<condition>/<name>``, or ``overview.svg``); the entry's ``path`` is relative to
+    ``results/``, where the report is.
+    """
+    if name not in figures:
+        return None
+    return {"path": f"figures/{figures[name]}", "name": name, "alt": alt}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from metareview.plots.figure_names import (
     funnel_name,
     loo_name,
     overview_name,
+    report_figure,
     subgroup_name,
     timecourse_name,
 )
@@ -77,7 +79,8 @@ class ReportInputs:
     reviews: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: dict[str, pd.DataFrame] = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
-    figures: set[str] = field(default_factory=set)  # file names present in results/figures/
+    #: {file name: path under results/figures/} of every figure drawn (see report_figure).
+    figures: Mapping[str, str] = field(default_factory=dict)
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -86,12 +89,6 @@ class ReportInputs:
 def text(value) -> str:
     """A data value as display text ('' for missing)."""
     return "" if is_missing(value) else str(value).strip()
-
-
-def _figure(name: str, figures: set[str], alt: str) -> dict | None:
-    if name not in figures:
-        return None
-    return {"path": f"figures/{name}", "name": name, "alt": alt}
 
 
 def _label_map(df: pd.DataFrame) -> dict[str, str]:
@@ -477,10 +474,10 @@ def build_context(inputs: ReportInputs) -> dict:
                 "measure": f"{MEASURE_NAMES.get(str(pooled['measure']), pooled['measure'])} "
                 f"({pooled['measure']})",
                 "k": int(pooled["k"]),
-                "forest": _figure(forest_name(aid), figures, alt),
-                "funnel": _figure(funnel_name(aid), figures, f"Funnel plot: {title}"),
-                "loo": _figure(loo_name(aid), figures, f"Leave-one-out: {title}"),
-                "gosh": _figure(gosh_name(aid), figures, f"GOSH plot: {title}"),
+                "forest": report_figure(forest_name(aid), figures, alt),
+                "funnel": report_figure(funnel_name(aid), figures, f"Funnel plot: {title}"),
+                "loo": report_figure(loo_name(aid), figures, f"Leave-one-out: {title}"),
+                "gosh": report_figure(gosh_name(aid), figures, f"GOSH plot: {title}"),
                 "numbers": numbers_table(pooled, _n_participants(inc)),
                 "findings": interpret(pooled, inc, weights, a_sens, labels),
                 "assumptions": _assumptions(rows, labels),
@@ -533,7 +530,7 @@ def build_context(inputs: ReportInputs) -> dict:
                         str(outcome),
                         str(measure) if part["measure"].nunique() > 1 else None,
                     )
-                    fig = _figure(name, figures, f"Time course: {humanize(outcome)}")
+                    fig = report_figure(name, figures, f"Time course: {humanize(outcome)}")
                     if fig:
                         timecourses.append(fig)
         sections.append(
@@ -562,7 +559,7 @@ def build_context(inputs: ReportInputs) -> dict:
             pooled_all, effects, conditions, {r["anchor"]: r["outcome"] for r in summary}
         ),
         "summary_table": summary,
-        "overview": _figure(overview_name(), figures, "Main analysis per condition"),
+        "overview": report_figure(overview_name(), figures, "Main analysis per condition"),
         "conditions": sections,
         "reviews": _reviews(inputs.reviews),
         "methods": methods_text(inputs.params, prov),
@@ -579,7 +576,7 @@ def build_context(inputs: ReportInputs) -> dict:
     }
 
 
-def _subgroup_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> list[dict]:
+def _subgroup_blocks(pooled: dict, sens: dict, figures: Mapping[str, str], aid: str) -> list[dict]:
     sg, tests = sens.get("subgroups"), sens.get("subgroup_tests")
     if sg is None or sg.empty:
         return []
@@ -616,7 +613,7 @@ def _subgroup_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> l
                 "name": column_label(subgroup),
                 "test": line,
                 "table": {"header": ["Level", "k", "Estimate [CI]", "I²", "Note"], "rows": rows},
-                "figure": _figure(
+                "figure": report_figure(
                     subgroup_name(aid, str(subgroup)), figures, f"Subgroups by {subgroup}"
                 ),
             }
@@ -629,7 +626,7 @@ def _perm_p(p) -> str:
     return "" if is_missing(p) else f" (permutation {fmt_p(p)})"
 
 
-def _metareg_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> list[dict]:
+def _metareg_blocks(pooled: dict, sens: dict, figures: Mapping[str, str], aid: str) -> list[dict]:
     mr = sens.get("metaregression")
     if mr is None or mr.empty:
         return []
@@ -653,7 +650,9 @@ def _metareg_blocks(pooled: dict, sens: dict, figures: set[str], aid: str) -> li
             {
                 "name": column_label(mod),
                 "text": line,
-                "figure": _figure(bubble_name(aid, mod), figures, f"Meta-regression on {mod}"),
+                "figure": report_figure(
+                    bubble_name(aid, mod), figures, f"Meta-regression on {mod}"
+                ),
             }
         )
     return blocks

@@ -20,8 +20,11 @@ follows for comparison; otherwise the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
+from metareview.plots.figure_names import report_figure
 from metareview.plots.format import (
     MEASURE_NAMES,
     as_bool,
@@ -47,12 +50,6 @@ TERM_NAMES = {
     ("time", "log_weeks"): "change per e-fold (×2.7) of time",
     ("time", "weeks"): "change per week",
 }
-
-
-def _figure(name: str, figures: set[str], alt: str) -> dict | None:
-    if name not in figures:
-        return None
-    return {"path": f"figures/{name}", "name": name, "alt": alt}
 
 
 def _trust_line(rows: pd.DataFrame) -> str:
@@ -104,7 +101,9 @@ def _robust_slope(row) -> str:
     return f"{interval} (df {fmt_num(row.get('robust_df'), 1)})"
 
 
-def _multilevel_blocks(ml: pd.DataFrame, course: pd.DataFrame, figures: set[str]) -> list[dict]:
+def _multilevel_blocks(
+    ml: pd.DataFrame, course: pd.DataFrame, figures: Mapping[str, str]
+) -> list[dict]:
     blocks = []
     if ml.empty:
         return blocks
@@ -147,7 +146,7 @@ def _multilevel_blocks(ml: pd.DataFrame, course: pd.DataFrame, figures: set[str]
             {
                 "title": f"{humanize(outcome)} across timepoints "
                 f"({MEASURE_NAMES.get(measure, measure)}{ratio_note})",
-                "figure": _figure(
+                "figure": report_figure(
                     multilevel_course_name(condition, str(outcome), measure),
                     figures,
                     f"Fitted time course: {humanize(outcome)}",
@@ -228,7 +227,10 @@ def _rare_blocks(rare: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
 
 
 def repeated_section(
-    tables: dict[str, pd.DataFrame], pooled: pd.DataFrame, condition: str, figures: set[str]
+    tables: dict[str, pd.DataFrame],
+    pooled: pd.DataFrame,
+    condition: str,
+    figures: Mapping[str, str],
 ) -> dict:
     """Context of the section for one condition (empty lists when there is nothing)."""
 
