@@ -271,17 +271,17 @@ class Outputs(dict):
     __getattr__ = dict.__getitem__
 
 
-def test_entry_script_writes_every_named_output(tmp_path):
+def test_entry_script_writes_every_table_into_its_folder(tmp_path):
     path = REPO / "workflow" / "scripts" / "analyse_sensitivity.py"
     spec = importlib.util.spec_from_file_location("analyse_sensitivity", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     effects(5).to_csv(tmp_path / "effects.csv", index=False)
     STUDIES.to_csv(tmp_path / "studies.csv", index=False)
-    names = [n for n in TABLES if n != "trimfill_filled"]  # an output the rule may leave out
+    folder = tmp_path / "sensitivity"
     smk = SimpleNamespace(
         input=SimpleNamespace(effects=tmp_path / "effects.csv", studies=tmp_path / "studies.csv"),
-        output=Outputs({n: tmp_path / f"{n}.csv" for n in names}),
+        output=Outputs({"tables": folder}),
         params=SimpleNamespace(
             tau2_method="DL",
             ci_method="z",
@@ -295,8 +295,8 @@ def test_entry_script_writes_every_named_output(tmp_path):
         log=[tmp_path / "log.txt"],
     )
     script.main(smk)
-    for name in names:
-        written = pd.read_csv(tmp_path / f"{name}.csv", keep_default_na=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.csv" for n in TABLES)
+    for name in TABLES:
+        written = pd.read_csv(folder / f"{name}.csv", keep_default_na=False)
         assert list(written.columns) == COLUMNS[name]
-        assert b"\r\n" not in (tmp_path / f"{name}.csv").read_bytes()
-    assert not (tmp_path / "trimfill_filled.csv").exists()
+        assert b"\r\n" not in (folder / f"{name}.csv").read_bytes()

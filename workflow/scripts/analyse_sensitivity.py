@@ -9,8 +9,7 @@ def main(smk) -> None:
     from metareview.certainty.risk_of_bias import load_risk_of_bias
     from metareview.io import read_table
     from metareview.outputs import write_csv
-    from metareview.report.context import SENSITIVITY_TABLES
-    from metareview.sensitivity import run_sensitivity
+    from metareview.sensitivity import TABLES, run_sensitivity
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
     effects = read_table(smk.input.effects)
@@ -30,7 +29,7 @@ def main(smk) -> None:
     )
     folder = Path(smk.output.tables)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in SENSITIVITY_TABLES:
+    for name in TABLES:
         write_csv(tables[name], folder / f"{name}.csv")
         logging.info("%s: %d rows", name, len(tables[name]))
 
