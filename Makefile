@@ -36,14 +36,14 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src workflow tests benchmarks
-	$(BIN)/ruff format --check src workflow tests benchmarks
+	$(BIN)/ruff check src workflow tests benchmarks tools
+	$(BIN)/ruff format --check src workflow tests benchmarks tools
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src workflow tests benchmarks
-	$(BIN)/ruff format src workflow tests benchmarks
+	$(BIN)/ruff check --fix src workflow tests benchmarks tools
+	$(BIN)/ruff format src workflow tests benchmarks tools
 	$(BIN)/snakefmt Snakefile workflow/rules
 
 ## Speed and memory targets (not part of `make test`).

@@ -55,7 +55,8 @@ def outputs(root: Path) -> dict[str, str]:
 
 
 def manifest_text(hashes: dict[str, str]) -> str:
-    return "".join(f"{digest}  {path}\n" for path, digest in hashes.items() if path not in VERBATIM)
+    listed = (path for path in hashes if path not in VERBATIM)
+    return "".join(f"{hashes[path]}  {path}\n" for path in listed)
 
 
 def check(fresh: Path) -> int:
@@ -66,15 +67,19 @@ def check(fresh: Path) -> int:
         if not new.exists():
             continue
         old_lines = old.read_text().splitlines(keepends=True) if old.exists() else []
-        diff = list(difflib.unified_diff(old_lines, new.read_text().splitlines(keepends=True),
-                                         f"committed/{rel}", f"regenerated/{rel}", n=1))  # fmt: skip
+        new_lines = new.read_text().splitlines(keepends=True)
+        names = f"committed/{rel}", f"regenerated/{rel}"
+        diff = list(difflib.unified_diff(old_lines, new_lines, *names, n=1))
         if diff:
             problems.append("".join(diff[:200]))
     committed = (REPO / MANIFEST).read_text() if (REPO / MANIFEST).exists() else ""
     regenerated = manifest_text(outputs(fresh))
-    diff = list(difflib.unified_diff(committed.splitlines(keepends=True),
-                                     regenerated.splitlines(keepends=True),
-                                     f"committed/{MANIFEST}", f"regenerated/{MANIFEST}", n=0))  # fmt: skip
+    names = f"committed/{MANIFEST}", f"regenerated/{MANIFEST}"
+    diff = list(
+        difflib.unified_diff(
+            committed.splitlines(keepends=True), regenerated.splitlines(keepends=True), *names, n=0
+        )
+    )
     if diff:
         problems.append("".join(diff))
     if problems:
