@@ -368,3 +368,22 @@ def test_two_runs_give_identical_bytes(rendered, tmp_path):
         assert path.read_bytes() == (figures / path.name).read_bytes(), path.name
     assert html.read_text(encoding="utf-8") == rendered["html"]
     assert md.read_text(encoding="utf-8") == rendered["md"]
+
+
+def test_report_job_removes_figures_no_rule_makes(tmp_path):
+    """A condition no longer analysed and loose SVGs of the pre-0.4.0 layout are removed; the
+    current conditions' folders (even one with no figure drawn) and the overview stay."""
+    figures = tmp_path / "results/figures"
+    for path in ("overview.svg", "forest_crps--pain--w1.svg", "crps/forest_crps--pain--w1.svg",
+                 "crps/.snakemake_timestamp", "empty/.snakemake_timestamp",
+                 "dropped/forest_dropped--pain--w1.svg"):  # fmt: skip
+        (figures / path).parent.mkdir(parents=True, exist_ok=True)
+        (figures / path).write_text("<svg/>")
+    kept = {
+        "overview.svg": "overview.svg",
+        "forest_crps--pain--w1.svg": "crps/forest_crps--pain--w1.svg",
+    }
+    load_script("render_report.py").remove_stale_figures(figures, kept, ["crps", "empty"])
+    left = sorted(p.relative_to(figures).as_posix() for p in figures.rglob("*") if p.is_file())
+    assert left == ["crps/.snakemake_timestamp", "crps/forest_crps--pain--w1.svg",
+                    "empty/.snakemake_timestamp", "overview.svg"]  # fmt: skip
