@@ -96,3 +96,15 @@ def test_conditional_mode_search_does_not_cycle():
 
     exact, _ = integrate.quad(integrand, -30, 30, limit=200, epsabs=0, epsrel=1e-12)
     assert ours[0] == pytest.approx(np.log(exact), rel=1e-6)
+
+
+def test_a_hessian_not_positive_definite_gives_a_note_not_a_silent_nan(monkeypatch):
+    """make fuzz hit a fit whose numerical Hessian at the optimum was not positive definite:
+    ``sqrt`` of a negative variance gave NaN SE, CI and p-value with no note."""
+    from metareview.stats import glmm
+
+    monkeypatch.setattr(glmm, "_hessian", lambda fun, x, h: np.array([[-1.0, 0.0], [0.0, 1.0]]))
+    fit = fit_um_fs([3, 5, 2], [40, 50, 30], [6, 9, 5], [40, 50, 30])
+    assert "Hessian not positive definite" in fit.note
+    assert all(np.isnan([fit.estimate, fit.se, fit.ci_low, fit.ci_high, fit.p_value]))
+    assert fit.k == 3

@@ -27,6 +27,7 @@ run with a tight optimiser (bobyqa, ``rhoend = 1e-12``) to ~1e-6; lme4's default
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,8 +250,15 @@ def _fit(y1, n1, y2, n2, k, k_dropped, level, empty) -> GlmmResult:
     if abs(beta) > 20:
         return empty("odds ratio not estimable: the estimate diverges (separation)")
     hessian = _hessian(objective, np.array([beta, theta]), 1e-4)
-    vcov = 2 * np.linalg.inv(hessian)
-    se = float(np.sqrt(vcov[0, 0]))
+    variance = float(2 * np.linalg.inv(hessian)[0, 0])
+    if not (math.isfinite(variance) and variance > 0):
+        # Found by make fuzz: a deviance flat or not convex at the optimum (numerically) has
+        # no curvature-based standard error; the z interval would be NaN without a word.
+        return empty(
+            "standard error not estimable: the deviance is not convex at the optimum "
+            "(Hessian not positive definite)"
+        )
+    se = math.sqrt(variance)
     z = stats.norm.ppf(0.5 + level / 2)
     return GlmmResult(
         k=k,
