@@ -18,8 +18,8 @@ def main(smk) -> None:
     from metareview.plots.export import save_svg
     from metareview.plots.gosh_figures import gosh_figures
     from metareview.plots.multilevel_course import multilevel_figures
-    from metareview.report.context import SENSITIVITY_TABLES
     from metareview.review_labels import use_labels
+    from metareview.sensitivity import TABLES
     from metareview.tables import rows_for
 
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, filemode="w")
@@ -27,8 +27,8 @@ def main(smk) -> None:
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
     folder = Path(smk.input.sensitivity)
-    sensitivity = {name: read_table(folder / f"{name}.csv") for name in SENSITIVITY_TABLES}
-    condition = {"condition": smk.params.get("condition") or smk.wildcards.condition}
+    sensitivity = {name: read_table(folder / f"{name}.csv") for name in TABLES}
+    condition = {"condition": smk.wildcards.condition}
     if smk.input.get("risk_of_bias"):  # a results/risk_of_bias.csv given as such
         rob = read_table(smk.input.risk_of_bias)
     else:
@@ -45,7 +45,7 @@ def main(smk) -> None:
     course = read_table(Path(smk.input.repeated) / "multilevel_timecourse.csv")
     course = rows_for(course, condition)
     gosh = rows_for(read_table(smk.input.get("gosh")), condition)
-    out = Path(smk.output.get("figures") or smk.params.get("figures_dir") or "results/figures")
+    out = Path(smk.output.figures)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with use_labels(smk.params.get("review")):
@@ -59,7 +59,7 @@ def main(smk) -> None:
         for name, plot in plots:
             written.append(save_svg(plot, out / name))
             logging.info("wrote %s", out / name)
-    write_figure_manifest(smk.output.get("manifest") or smk.output[0], written)
+    write_figure_manifest(smk.output.manifest, written)
 
 
 if __name__ == "__main__":
