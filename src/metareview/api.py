@@ -23,6 +23,7 @@ from metareview.stats import gosh as _gosh
 from metareview.stats import influence as _influence
 from metareview.stats import permutation as _permutation
 from metareview.stats.engine import make_batch
+from metareview.stats.fast import compiled_kernels
 from metareview.stats.options import FitOptions
 from metareview.stats.pooling import PooledResult
 from metareview.stats.pooling import pool as _pool
@@ -53,9 +54,14 @@ def pool(
     convergence: str = "exact",
     tau2_search_limit: bool = False,
 ) -> PooledResult:
-    """Random-effects (and common-effect) pooling of one analysis; ``.to_dict()`` for a row."""
+    """Random-effects (and common-effect) pooling of one analysis; ``.to_dict()`` for a row.
+
+    The iterations run compiled when numba is installed (the same numbers as the workflow's
+    pooling, bit for bit; the first call in a process loads or compiles them).
+    """
     opts = _options(tau2_method, ci_method, level, convergence, tau2_search_limit)
-    return _pool(yi, vi, opts)
+    yi, vi = np.ascontiguousarray(yi, dtype=float), np.ascontiguousarray(vi, dtype=float)
+    return _pool(yi, vi, opts, kernels=compiled_kernels())
 
 
 def pool_batch(

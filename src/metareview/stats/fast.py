@@ -53,13 +53,9 @@ class Wls:
     q: float
 
 
-def wls(y: np.ndarray, v: np.ndarray, tau2: float) -> Wls:
+def wls(y: np.ndarray, v: np.ndarray, tau2: float, kernels=single) -> Wls:
     """``engine.weighted_fit`` of one intercept-only row, same operations."""
-    w = 1.0 / (v + tau2)
-    sw = float(_sum(w))
-    beta = float(_sum(w * y)) / sw
-    resid = y - beta
-    return Wls(w, sw, beta, float(_sum(w * (resid * resid))))
+    return Wls(*kernels.wls(y, v, tau2))
 
 
 def hedges(y: np.ndarray, v: np.ndarray) -> float:
@@ -73,9 +69,9 @@ def hedges(y: np.ndarray, v: np.ndarray) -> float:
     return (ols_q - (float(_sum(v)) - hat_v)) / (k - 1)
 
 
-def log_likelihood(y: np.ndarray, v: np.ndarray, method: str, tau2: float) -> float:
+def log_likelihood(y: np.ndarray, v: np.ndarray, method: str, tau2: float, kernels=single):
     """``estimators.log_likelihood`` of one intercept-only row."""
-    fit = wls(y, v, tau2)
+    fit = wls(y, v, tau2, kernels)
     k = float(y.size)
     logv = float(_sum(np.log(v + tau2)))
     if method == "ML":
@@ -84,8 +80,12 @@ def log_likelihood(y: np.ndarray, v: np.ndarray, method: str, tau2: float) -> fl
     return -(k - 1) / 2 * _LOG_2PI - logv / 2 - logdet / 2 - fit.q / 2
 
 
-def tau2(y: np.ndarray, v: np.ndarray, options: FitOptions) -> tuple[float, int, bool]:
-    """(tau², iterations, converged) as ``estimators.estimate`` for one row (k ≥ 2)."""
+def tau2(y: np.ndarray, v: np.ndarray, options: FitOptions, kernels=single):
+    """(tau², iterations, converged) as ``estimators.estimate`` for one row (k ≥ 2).
+
+    ``kernels`` runs the Fisher scoring: :mod:`single`, or its compiled twin (see
+    :func:`compiled_kernels`); the results are the same bits.
+    """
     method = options.tau2_method
     metafor = options.convergence == "metafor"
     if method not in _ITERATIVE or (method == "EB" and not metafor):
@@ -93,43 +93,55 @@ def tau2(y: np.ndarray, v: np.ndarray, options: FitOptions) -> tuple[float, int,
         return float(fit.tau2[0]), int(fit.iterations[0]), bool(fit.converged[0])
     threshold = METAFOR_THRESHOLD if metafor else None
     start = max(0.0, hedges(y, v))
-    t, it, ok = single.fisher_scoring(y, v, method, start, threshold, THRESHOLD, MAX_ITER)
+    t, it, ok = kernels.fisher_scoring(y, v, method, start, threshold, THRESHOLD, MAX_ITER)
     if method != "EB" and ok and t > (THRESHOLD if threshold is None else threshold):
-        gain = log_likelihood(y, v, method, 0.0) - log_likelihood(y, v, method, t)
+        gain = log_likelihood(y, v, method, 0.0, kernels) - log_likelihood(
+            y, v, method, t, kernels
+        )
         t = 0.0 if gain > estimators.LL0_TOL else t  # a local maximum, as metafor's ll0check
     return float(t), int(it), bool(ok)
 
 
-def q_root(y, v, q0: float, target: float, xtol: float, limit=None):
+def q_root(y, v, q0: float, target: float, xtol: float, limit=None, kernels=single):
     """``estimators.q_root`` of one row: (root, capped)."""
     if not q0 > target:
         return 0.0, False
     if limit is not None:
         upper = float(limit)
-        f_upper = wls(y, v, upper).q - target
+        f_upper = wls(y, v, upper, kernels).q - target
         if f_upper > 0.0:
             return upper, True
     else:
         k = y.size
         dev = y - float(_sum(y)) / k
         upper = max(1.0, 10 * (float(_sum(dev * dev)) / k))
-        f_upper = wls(y, v, upper).q - target
+        f_upper = wls(y, v, upper, kernels).q - target
         while f_upper > 0.0:
             upper = upper * 10
-            f_upper = wls(y, v, upper).q - target
-    root, _, _ = single.q_root(y, v, target, upper, f_upper, q0 - target, xtol)
+            f_upper = wls(y, v, upper, kernels).q - target
+    root, _, _ = kernels.q_root(y, v, target, upper, f_upper, q0 - target, xtol)
     return root, False
 
 
-def q_profile(y, v, q0: float, options: FitOptions, tau2_hat: float):
+def q_profile(y, v, q0: float, options: FitOptions, tau2_hat: float, kernels=single):
     """``summaries.q_profile`` of one row: (low, high, capped, limit)."""
     df = y.size - 1.0
     alpha = 1 - options.level
     xtol = METAFOR_TOL if options.convergence == "metafor" else EXACT_XTOL
     limit = max(100.0, 10 * tau2_hat) if options.tau2_search_limit else None
-    low, cap_low = q_root(y, v, q0, _chi2_ppf(1 - alpha / 2, df), xtol, limit)
-    high, cap_high = q_root(y, v, q0, _chi2_ppf(alpha / 2, df), xtol, limit)
+    low, cap_low = q_root(y, v, q0, _chi2_ppf(1 - alpha / 2, df), xtol, limit, kernels)
+    high, cap_high = q_root(y, v, q0, _chi2_ppf(alpha / 2, df), xtol, limit, kernels)
     return low, high, cap_low or cap_high, limit
+
+
+@lru_cache(maxsize=1)
+def compiled_kernels():
+    """:mod:`metareview.stats.compiled` when numba is installed, else :mod:`single`."""
+    try:
+        from metareview.stats import compiled
+    except ImportError:  # numba missing: the same numbers, numpy's speed
+        return single
+    return compiled
 
 
 def _div(a: float, b: float) -> float:
@@ -163,11 +175,11 @@ def typical_variance(v: np.ndarray) -> float:
     return _div((v.size - 1.0) * sw, sw * sw - float(_sum(w * w)))
 
 
-def summary(y: np.ndarray, v: np.ndarray, t: float, options: FitOptions) -> dict:
+def summary(y: np.ndarray, v: np.ndarray, t: float, options: FitOptions, kernels=single):
     """``summaries.summarize`` of one row with k ≥ 2 at tau² = ``t`` (its fields as floats,
     plus ``fe_q`` and the random-effects ``w``)."""
     k = float(y.size)
-    fe, re = wls(y, v, 0.0), wls(y, v, t)
+    fe, re = wls(y, v, 0.0, kernels), wls(y, v, t, kernels)
     estimate, se = re.beta, float(np.sqrt(1.0 / re.sw))
     if options.ci_method == "hksj":
         se = se * float(np.sqrt(re.q / (k - 1)))

@@ -94,7 +94,10 @@ class PooledResult:
         return row
 
 
-def pool(yi, vi, options: FitOptions | None = None, *, measure: str = "", **overrides):
+def pool(
+    yi, vi, options: FitOptions | None = None, *, measure: str = "", kernels=fast.single,
+    **overrides,
+):  # fmt: skip
     """Pool k effect sizes with a random-effects model and a common-effect model.
 
     Parameters
@@ -106,6 +109,9 @@ def pool(yi, vi, options: FitOptions | None = None, *, measure: str = "", **over
         arguments of the same names (``tau2_method="DL"``...) override its fields.
     measure : str
         Label carried into the result.
+    kernels : module
+        What runs the iterations: :mod:`~metareview.stats.single` (numpy) or
+        :mod:`~metareview.stats.compiled` (numba; the same bits, faster).
 
     Returns
     -------
@@ -121,9 +127,9 @@ def pool(yi, vi, options: FitOptions | None = None, *, measure: str = "", **over
         raise ValueError("effect sizes must be finite and variances finite and positive")
     if yi.size == 1:
         return _single_study(summarize(make_batch(yi, vi), opts), opts, measure)
-    t, iterations, converged = fast.tau2(yi, vi, opts)
-    s = fast.summary(yi, vi, t, opts)
-    low, high, capped, limit = fast.q_profile(yi, vi, s["q"], opts, t)
+    t, iterations, converged = fast.tau2(yi, vi, opts, kernels)
+    s = fast.summary(yi, vi, t, opts, kernels)
+    low, high, capped, limit = fast.q_profile(yi, vi, s["q"], opts, t, kernels)
     notes = [] if yi.size >= 3 else ["k = 2: no prediction interval"]
     if capped:
         notes.append(f"tau2 CI bound beyond the search limit {limit:g} (as metafor)")

@@ -21,6 +21,16 @@ _sum = np.add.reduce  # ndarray.sum without its Python wrapper (same arithmetic)
 # of the reductions are done on Python floats (the same IEEE operations as numpy scalars).
 
 
+def wls(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[np.ndarray, float, float, float]:
+    """(w, Σw, β, Q) of the intercept-only weighted fit at tau² (``engine.weighted_fit``'s
+    operations)."""
+    w = 1.0 / (v + tau2)
+    sw = float(_sum(w))
+    beta = float(_sum(w * y)) / sw
+    resid = y - beta
+    return w, sw, beta, float(_sum(w * (resid * resid)))
+
+
 def q_of(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     """Cochran's generalized Q of an intercept-only model at tau²."""
     w = 1.0 / (v + tau2)
