@@ -14,10 +14,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from markupsafe import escape
 from review_runner import run_review
@@ -71,7 +73,7 @@ def _finite(value) -> bool:
 #: empty); ``unless_noted`` (sensitivity.py, repeated.py: "where a number is undefined it is
 #: left empty and the row's note says why", e.g. a meta-regression whose moderator does not
 #: vary, Egger on identical SEs, a GLMM under separation or not converged). Nothing else may
-#: be empty or infinite.
+#: be empty or infinite. Informational notes (:data:`INFORMATIONAL`) explain nothing.
 CONTRACT_NUMBERS = {
     "subgroups.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high"],
                       "from_k2": ["tau2", "i2"]},
@@ -100,6 +102,28 @@ SOF_RISKS = ["control_risk_per_1000", "intervention_risk_per_1000",
              "intervention_risk_ci_low", "intervention_risk_ci_high"]  # fmt: skip
 
 
+#: Notes that report something but explain no empty contract number: a row whose only notes
+#: are these must have every ``unless_noted`` number.
+INFORMATIONAL = re.compile(
+    r"^(k = 2: no prediction interval"
+    r"|tau2 CI bound beyond the search limit .*"
+    r"|year missing: ordered last"
+    r"|\d+ stud(y|ies) without a value left out"
+    r"|\d+ double-zero stud(y|ies) dropped \(no information on the odds ratio\)"
+    r"|\d+ effect\(s\) at week 0 left out \(ln 0 undefined\)"
+    r"|no permutation test \(permutations: 0\)"
+    r"|permutation p undefined"
+    r"|(risk of bias not reported for any study|no study at high risk of bias): nothing excluded"
+    r")$"
+)
+
+
+def explains_a_gap(note) -> bool:
+    """The note says why a number is undefined: it has a clause beyond the informational."""
+    clauses = [c.strip() for c in str(note or "").split("; ") if c.strip()]
+    return any(not INFORMATIONAL.match(c) for c in clauses)
+
+
 def check_contract_numbers(results: Path) -> None:
     """Every contract number of every contract table is finite, with the exceptions above."""
     for name, rules in CONTRACT_NUMBERS.items():
@@ -112,11 +136,11 @@ def check_contract_numbers(results: Path) -> None:
             k = float(row["k"]) if "k" in row and _finite(row["k"]) else math.inf
             must = list(rules.get("always", []))
             must += [c for c in rules.get("from_k2", []) if k >= 2]
-            noted = str(row.get("note", "") or "").strip() != ""
+            noted = explains_a_gap(row.get("note", ""))
             if not noted:
                 must += rules.get("unless_noted", [])
             bad = [c for c in must if not _finite(row[c])]
-            assert not bad, f"{where}: not finite: {bad}"
+            assert not bad, f"{where}: not finite: {bad}; note {row.get('note', '')!r}"
             for c in ("se", "slope_se"):
                 assert c not in row or not _finite(row[c]) or float(row[c]) >= 0, where
             for c in PROBABILITIES:
@@ -181,3 +205,16 @@ def test_pooled_table_types_survive_the_reader(tmp_path):
     frame = pd.DataFrame({"analysis_id": ["001--1--w1"], "k": [3]})
     frame.to_csv(tmp_path / "pooled.csv", index=False)
     assert read_table(tmp_path / "pooled.csv")["analysis_id"].tolist() == ["001--1--w1"]
+
+
+def test_an_informational_note_does_not_excuse_an_empty_number(tmp_path):
+    assert not explains_a_gap("2 double-zero studies dropped (no information on the odds ratio)")
+    assert not explains_a_gap("k = 2: no prediction interval; year missing: ordered last")
+    assert explains_a_gap("1 double-zero study dropped (no information on the odds ratio); "
+                          "odds ratio not estimable: the estimate diverges (separation)")  # fmt: skip
+    pd.DataFrame({"outcome": ["x"], "k": [3], "estimate": [float("nan")], "se": [1.0],
+                  "ci_low": [0.0], "ci_high": [1.0], "tau2": [0.0],
+                  "note": ["1 double-zero study dropped (no information on the odds ratio)"]}
+                 ).to_csv(tmp_path / "rare_events.csv", index=False)  # fmt: skip
+    with pytest.raises(AssertionError, match="not finite: \\['estimate'\\]"):
+        check_contract_numbers(tmp_path)
