@@ -27,10 +27,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(CORES) --dist loadfile
 
 ## Whole-review property test on thousands of generated reviews (hours; run before a release).
-## FUZZ_EXAMPLES=n for fewer; FUZZ_SHRINK=1 to shrink a failure to a minimal review.
+## FUZZ_EXAMPLES=n for fewer; FUZZ_SIZE=small|medium|large (default large); split over CORES
+## processes; one line per passed example in fuzz.log; FUZZ_SHRINK=1 to shrink a failure.
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} FUZZ_RANDOM=1 FUZZ_LARGE=1 \
-		$(BIN)/python -m pytest -q -x -p no:cacheprovider tests/unit/test_whole_review_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} FUZZ_RANDOM=1 FUZZ_SIZE=$${FUZZ_SIZE:-large} \
+		FUZZ_SHARDS=$(CORES) FUZZ_LOG=$${FUZZ_LOG:-fuzz.log} \
+		$(BIN)/python -m pytest -q -x -p no:cacheprovider -n $(CORES) \
+		tests/unit/test_whole_review_fuzz.py -k every_generated_review
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"

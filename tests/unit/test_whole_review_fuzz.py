@@ -16,6 +16,7 @@ import math
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -31,10 +32,17 @@ from metareview.plots.figure_names import forest_name
 from metareview.validation import NUMBER
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
-#: ``make fuzz`` draws larger reviews (up to 40 studies, 3 conditions).
-LARGE = os.environ.get("FUZZ_LARGE", "") != ""
+#: Review sizes (most studies, most conditions): ``make test`` draws small ones, ``make fuzz``
+#: large ones unless ``FUZZ_SIZE`` says otherwise.
+SIZES = {"small": (6, 1), "medium": (12, 2), "large": (40, 3)}
+SIZE = os.environ.get("FUZZ_SIZE", "large" if os.environ.get("FUZZ_LARGE") else "small")
+#: ``make fuzz`` splits the examples into shards run side by side (pytest-xdist), each with its
+#: own random seed; ``FUZZ_LOG`` names a file that gets one line per finished example, so an
+#: interrupted run still says how far it got.
+SHARDS = int(os.environ.get("FUZZ_SHARDS", "1"))
+LOG = os.environ.get("FUZZ_LOG", "")
 FUZZ = settings(
-    max_examples=EXAMPLES,
+    max_examples=-(-EXAMPLES // SHARDS),
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=os.environ.get("FUZZ_RANDOM", "") == "",
@@ -194,11 +202,22 @@ def run_and_check(review: Review) -> None:
         check_review(root, review)
 
 
+def log_example(shard: int, review: Review, seconds: float) -> None:
+    if LOG:
+        rows = sum(len(r) for r in review.outcomes.values())
+        with open(LOG, "a", encoding="utf-8") as handle:
+            handle.write(f"shard {shard} passed {seconds:.1f} s: {len(review.studies)} studies, "
+                         f"{len(review.outcomes)} conditions, {rows} outcome rows\n")  # fmt: skip
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
 @FUZZ
-@given(review=reviews(max_studies=40, max_conditions=3) if LARGE else reviews(6, 1))
-def test_every_generated_review_runs_to_a_report(review):
+@given(review=reviews(*SIZES[SIZE]))
+def test_every_generated_review_runs_to_a_report(shard, review):
     assume(review.outcomes)
+    start = time.perf_counter()
     run_and_check(review)
+    log_example(shard, review, time.perf_counter() - start)
 
 
 def test_pooled_table_types_survive_the_reader(tmp_path):
