@@ -24,6 +24,14 @@ import os
 import tempfile
 from pathlib import Path
 
+#: The tables of a condition's sensitivity folder (``results/conditions/<c>/sensitivity/``)
+#: and of the combined ``results/<table>.csv``; their columns are
+#: ``metareview.sensitivity.COLUMNS``. Named here, without pandas, for the Snakefile.
+SENSITIVITY_TABLES = (
+    "subgroups", "subgroup_tests", "metaregression", "small_study", "leave_one_out",
+    "influence", "cumulative", "rob_sensitivity", "trimfill_filled",
+)  # fmt: skip
+
 PACKAGE = Path(__file__).resolve().parent
 #: Package parts and the files under ``PACKAGE`` that make them (statistics = everything
 #: outside ``plots/`` and ``report/``).

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metareview.jobs import SENSITIVITY_TABLES
 from metareview.stats import influence, metaregression, permutation, small_study, subgroups
 from metareview.stats.options import FitOptions
 
@@ -53,7 +54,7 @@ COLUMNS: dict[str, list[str]] = {
     "rob_sensitivity": _names(f"k_before k_after n_high n_unknown excluded {_ESTIMATE} note"),
     "trimfill_filled": _names("filled side yi vi"),
 }
-TABLES = tuple(COLUMNS)
+TABLES = SENSITIVITY_TABLES  # the order of COLUMNS (tests/unit/test_sensitivity.py)
 
 
 def _included(effects: pd.DataFrame) -> pd.DataFrame:

@@ -300,3 +300,10 @@ def test_entry_script_writes_every_table_into_its_folder(tmp_path):
         written = pd.read_csv(folder / f"{name}.csv", keep_default_na=False)
         assert list(written.columns) == COLUMNS[name]
         assert b"\r\n" not in (folder / f"{name}.csv").read_bytes()
+
+
+def test_the_table_names_the_snakefile_uses_are_the_tables_written():
+    from metareview.jobs import SENSITIVITY_TABLES
+    from metareview.sensitivity import COLUMNS
+
+    assert tuple(COLUMNS) == SENSITIVITY_TABLES

@@ -10,7 +10,12 @@ import sys
 # Only light modules at parse time (paid by every start, a no-op rerun included): the
 # statistics stack (scipy) is imported only when tables are validated.
 from metareview.config import check_config_columns, load_config
-from metareview.jobs import source_digests, stale_figure_manifests, unwritable_folders
+from metareview.jobs import (
+    SENSITIVITY_TABLES,
+    source_digests,
+    stale_figure_manifests,
+    unwritable_folders,
+)
 from metareview.validation import InputError
 from metareview.validation_cache import validate_inputs
 
@@ -51,18 +56,6 @@ if _unwritable:
 CODE_CORE = CODE["core"]
 CODE_PLOTS = f"{CODE['core']}-{CODE['plots']}"
 CODE_REPORT = f"{CODE['core']}-{CODE['plots']}-{CODE['report']}"
-#: Tables of results/ written by the sensitivity jobs, one per condition and combined.
-SENSITIVITY_TABLES = [
-    "subgroups",
-    "subgroup_tests",
-    "metaregression",
-    "small_study",
-    "trimfill_filled",
-    "leave_one_out",
-    "influence",
-    "cumulative",
-    "rob_sensitivity",
-]
 #: Per-condition files and folders: the condition's effect sizes, pooled rows, sensitivity
 #: tables (<table>.csv), GOSH subsets, three-level/rare-event tables and figures, and the
 #: list of its figures. A folder is one directory() output: fewer files in the DAG make every
@@ -83,7 +76,6 @@ CONDITION_REPEATED = "results/conditions/{condition}/repeated"
 # DAG, and a 100-name alternation in every pattern made a no-op start take seconds.
 wildcard_constraints:
     condition="[a-z0-9][a-z0-9_-]*",
-    table="|".join(SENSITIVITY_TABLES),
 
 
 # A figure deleted or edited by hand marks its condition's manifest out of date, so the

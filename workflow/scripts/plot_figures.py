@@ -29,18 +29,15 @@ def main(smk) -> None:
     folder = Path(smk.input.sensitivity)
     sensitivity = {name: read_table(folder / f"{name}.csv") for name in TABLES}
     condition = {"condition": smk.wildcards.condition}
-    if smk.input.get("risk_of_bias"):  # a results/risk_of_bias.csv given as such
-        rob = read_table(smk.input.risk_of_bias)
-    else:
-        # The forest plots' RoB dots: this condition's analyses only, from the raw judgements
-        # (input rob: data/raw/risk_of_bias.csv, absent when the review has none), by the
-        # function rule assess_certainty writes results/risk_of_bias.csv with; written and
-        # read back as that file is, so the figures see the same typed values.
-        raw = smk.input.get("rob")
-        judged = load_risk_of_bias(Path(raw).parents[2], studies["study_id"]) if raw else None
-        with tempfile.TemporaryDirectory() as tmp:
-            write_csv(analysis_table(effects, pooled, judgements(judged, studies)), tmp + "/r.csv")
-            rob = read_table(tmp + "/r.csv")
+    # The forest plots' RoB dots: this condition's analyses only, from the raw judgements
+    # (input rob: data/raw/risk_of_bias.csv, absent when the review has none), by the
+    # function rule assess_certainty writes results/risk_of_bias.csv with; written and read
+    # back as that file is, so the figures see the same typed values.
+    raw = smk.input.get("rob")
+    judged = load_risk_of_bias(Path(raw).parents[2], studies["study_id"]) if raw else None
+    with tempfile.TemporaryDirectory() as tmp:
+        write_csv(analysis_table(effects, pooled, judgements(judged, studies)), tmp + "/r.csv")
+        rob = read_table(tmp + "/r.csv")
     rob = rows_for(rob, condition)
     course = read_table(Path(smk.input.repeated) / "multilevel_timecourse.csv")
     course = rows_for(course, condition)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metareview.jobs import SENSITIVITY_TABLES
 from metareview.plots.figure_names import (
     bubble_name,
     forest_name,
@@ -53,18 +54,6 @@ from metareview.review_labels import current_labels
 from metareview.tables import BINARY_MEASURES, CONTINUOUS_MEASURES, rows_for
 
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
-#: Sensitivity tables the report reads when present (``results/<name>.csv``).
-SENSITIVITY_TABLES = (
-    "subgroups",
-    "subgroup_tests",
-    "metaregression",
-    "small_study",
-    "leave_one_out",
-    "influence",
-    "cumulative",
-    "rob_sensitivity",
-    "trimfill_filled",
-)
 EGGER_MIN_K = 10
 
 
