@@ -61,7 +61,7 @@ def test_scalar_brent_takes_the_steps_of_the_vectorized_one():
         def f(t, target=target):
             return single.q_of(y, v, t) - target
 
-        ours = single.brent(f, 0.0, 50.0, 1e-14, solvers.RTOL, solvers.MAX_ITER)
+        ours = single.q_brent(y, v, target, 0.0, 50.0, 1e-14, solvers.RTOL, solvers.MAX_ITER)
         vec = solvers.brentq(
             lambda t, f=f: np.array([f(float(t[0]))]), np.zeros(1), np.array([50.0]),
             np.array([f(0.0)]), np.array([f(50.0)]), 1e-14,

@@ -1,36 +1,39 @@
-"""numba-compiled twins of :mod:`metareview.stats.single` for :mod:`metareview.api`.
+"""The kernels of :mod:`metareview.stats.single`, compiled with numba, for :mod:`metareview.api`.
 
 One ``pool()`` is a chain of dependent scalar steps (Fisher scoring, two Brent roots of the
 Q-profile), each a handful of numpy calls on a short vector, so numpy's per-call overhead sets
-its floor. These kernels run the same steps compiled, with the same floating-point operations
-in the same order:
+its floor. numba compiles :mod:`single`'s own functions (one source for both paths), with the
+same floating-point operations in the same order:
 
 * sums are numpy's pairwise summation (``np.add.reduce`` on a contiguous float64 vector:
   sequential below 8 values, eight interleaved accumulators up to 128, halves above), written
-  out in :func:`pairwise_sum`;
-* dot products are ``np.dot``, which numba sends to BLAS ``ddot`` as ``ndarray.dot`` does;
-* scalar arithmetic is IEEE double, as Python floats (no fast-math, no contraction).
+  out here in :func:`pairwise_sum`, which replaces :func:`single.pairwise_sum` in compiled code;
+* ``a.dot(b)`` is BLAS ``ddot`` in numba as in numpy;
+* scalar arithmetic is IEEE double, as Python floats (no fast-math, no contraction), and
+  squares go through the C library's ``pow`` as in Python (see :func:`single.adjustment`).
 
 So the results are bit for bit those of :mod:`single` (``tests/unit/test_compiled.py``
-asserts equality, not closeness, on thousands of random inputs). The workflow does not use
-them: its jobs would pay numba's import (~0.5 s) for a few pooled analyses each. ``pool()``
-in :mod:`metareview.api` does when numba is installed (:func:`kernels`), and falls back to
-:mod:`single` when it is not. Compiled code is cached next to this file
-(``__pycache__``) on first use.
+asserts equality, not closeness, on random inputs). The workflow does not use them: its jobs
+would pay numba's import (~0.5 s) for a few pooled analyses each. ``pool()`` in
+:mod:`metareview.api` does when numba is installed (``fast.compiled_kernels``), and falls back
+to :mod:`single` when it is not. Compiled code is cached in ``__pycache__`` on first use;
+numba checks only the source file of each cached function, so after editing
+:func:`pairwise_sum` here, delete ``src/metareview/stats/__pycache__/single.*.nb*``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import overload, register_jitable
 
+from metareview.stats import single
 from metareview.stats.solvers import MAX_ITER as BRENT_MAX_ITER
 from metareview.stats.solvers import RTOL
 
-_JIT = {"cache": True, "error_model": "numpy"}
+_INLINE = {"error_model": "numpy"}  # inf/NaN on division by zero, as numpy
+_JIT = _INLINE | {"cache": True}
 _LEAF = 128  # numpy's PW_BLOCKSIZE
-_REML, _ML, _EB = 0, 1, 2
-METHOD_CODES = {"REML": _REML, "ML": _ML, "EB": _EB}
 
 
 @njit(**_JIT)
@@ -97,13 +100,16 @@ def pairwise_sum(a):
             lo[top], size[top], state[top] = lo[top - 1], half, 0
 
 
-@njit(**_JIT)
-def _wls(y, v, tau2):
-    w = 1.0 / (v + tau2)
-    sw = pairwise_sum(w)
-    beta = pairwise_sum(w * y) / sw
-    resid = y - beta
-    return w, sw, beta, pairwise_sum(w * (resid * resid))
+# The kernels of single.py, compiled as written there: its helpers become jitable (numba
+# compiles them where they are called) and its pairwise_sum becomes the one above.
+# Not cache=True here: a helper's cache entry would be keyed like the function itself (the
+# same file and name) and collide with it (a segfault on loading); callers cache them inlined.
+overload(single.pairwise_sum, jit_options=_INLINE)(lambda a: pairwise_sum.py_func)
+for _helper in (single.q_of, single.adjustment, single.brent_step):
+    register_jitable(**_INLINE)(_helper)
+_wls = njit(**_JIT)(single.wls)
+_fisher_scoring = njit(**_JIT)(single.fisher_scoring)
+_q_brent = njit(**_JIT)(single.q_brent)
 
 
 def wls(y, v, tau2: float):
@@ -112,118 +118,17 @@ def wls(y, v, tau2: float):
     return w, float(sw), float(beta), float(q)
 
 
-@njit(**_JIT)
-def _adjustment(y, v, method, tau2, two):
-    """One Fisher-scoring step of ``single.fisher_scoring`` at tau².
-
-    ``two`` is 2.0, passed in at run time: ``x ** two`` then calls the C library's ``pow``, as
-    Python's ``x ** 2`` does. With a literal 2, LLVM folds it to ``x * x``, which can differ
-    from ``pow`` in the last bit.
-    """
-    k = y.size
-    w = 1.0 / (v + tau2)
-    sw = pairwise_sum(w)
-    wr = w * (y - np.dot(w, y) / sw)
-    if method == _REML:
-        w2 = w * w
-        sw2 = pairwise_sum(w2)
-        return (np.dot(wr, wr) - (sw - sw2 / sw)) / (
-            sw2 - 2 * np.dot(w2, w) / sw + (sw2 / sw) ** two
-        )
-    if method == _ML:
-        return (np.dot(wr, wr) - sw) / np.dot(w, w)
-    return (np.dot(wr, y - np.dot(w, y) / sw) * k / (k - 1) - k) / sw
-
-
-@njit(**_JIT)
-def _fisher_scoring(y, v, method, tau2, metafor, threshold, rel, max_iter, two):
-    truncated = 0
-    for iteration in range(1, max_iter + 1):
-        adj = _adjustment(y, v, method, tau2, two)
-        if not metafor:  # see estimators._update: truncate, halve once cycling
-            while truncated >= 2 and tau2 + adj < 0.0:
-                adj /= 2
-            truncated += tau2 + adj < 0.0
-            new = max(0.0, tau2 + adj)
-            limit = rel * max(1.0, new)
-        else:
-            while tau2 + adj < 0.0:
-                adj /= 2
-            new, limit = tau2 + adj, threshold
-        change, tau2 = abs(new - tau2), new
-        if change <= limit:
-            return tau2, iteration, True
-    return tau2, max_iter, False
-
-
 def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int):
     """``single.fisher_scoring``, compiled: (tau², iterations, converged)."""
-    metafor = threshold is not None
-    t, it, ok = _fisher_scoring(
-        y, v, METHOD_CODES[method], float(tau2), metafor,
-        float(threshold) if metafor else 0.0, float(rel), int(max_iter), 2.0,
-    )  # fmt: skip
+    threshold = None if threshold is None else float(threshold)
+    t, it, ok = _fisher_scoring(y, v, method, float(tau2), threshold, float(rel),
+                                int(max_iter), 2.0)  # fmt: skip
     return float(t), int(it), bool(ok)
-
-
-@njit(**_JIT)
-def _q_minus(y, v, target, t):
-    w = 1.0 / (v + t)
-    r = y - np.dot(w, y) / pairwise_sum(w)
-    return np.dot(w, r * r) - target
-
-
-@njit(**_JIT)
-def _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta):
-    if xpre == xblk:
-        stry = -fcur * (xcur - xpre) / (fcur - fpre)
-    else:
-        dpre = (fpre - fcur) / (xpre - xcur)
-        dblk = (fblk - fcur) / (xblk - xcur)
-        stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
-    if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):
-        return scur, stry
-    return sbis, sbis
-
-
-@njit(**_JIT)
-def _q_root(y, v, target, xpre, xcur, xtol, rtol, maxiter):
-    """``single.brent`` on Q(tau²) − target, step for step."""
-    fpre, fcur = _q_minus(y, v, target, xpre), _q_minus(y, v, target, xcur)
-    if fpre == 0:
-        return xpre, 0, True
-    if fcur == 0:
-        return xcur, 0, True
-    if (fpre < 0) == (fcur < 0):
-        return 0.0, 0, False
-    xblk = fblk = spre = scur = 0.0
-    for i in range(1, maxiter + 1):
-        if fpre != 0 and fcur != 0 and (fpre < 0) != (fcur < 0):
-            xblk, fblk = xpre, fpre
-            spre = scur = xcur - xpre
-        if abs(fblk) < abs(fcur):
-            xpre, xcur, xblk = xcur, xblk, xcur
-            fpre, fcur, fblk = fcur, fblk, fcur
-        delta = (xtol + rtol * abs(xcur)) / 2
-        sbis = (xblk - xcur) / 2
-        if fcur == 0 or abs(sbis) < delta:
-            return xcur, i, True
-        if abs(spre) > delta and abs(fcur) < abs(fpre):
-            spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
-        else:
-            spre = scur = sbis
-        xpre, fpre = xcur, fcur
-        if abs(scur) > delta:
-            xcur += scur
-        else:
-            xcur += delta if sbis > 0 else -delta
-        fcur = _q_minus(y, v, target, xcur)
-    return xcur, maxiter, False
 
 
 def q_root(y, v, target: float, upper: float, f_upper: float, f0: float, xtol: float):
     """``single.q_root``, compiled: (root, iterations, converged)."""
     del f_upper, f0  # recomputed, as scipy (and single.q_root) does
-    root, it, ok = _q_root(y, v, float(target), 0.0, float(upper), float(xtol), RTOL,
-                           BRENT_MAX_ITER)  # fmt: skip
+    root, it, ok = _q_brent(y, v, float(target), 0.0, float(upper), float(xtol), RTOL,
+                            BRENT_MAX_ITER)  # fmt: skip
     return float(root), int(it), bool(ok)

@@ -4,9 +4,13 @@ A vectorized step costs ~20 numpy calls whatever the batch size, which dominates
 batch is a single analysis. These loops do the same arithmetic on 1-D arrays with scalar
 bookkeeping: Fisher scoring takes exactly the steps of
 :func:`metareview.stats.estimators.fisher_scoring`, and the Q-profile/Paule–Mandel roots use
-:func:`brent`, scipy's ``brentq`` C routine step for step (of which
+:func:`q_brent`, scipy's ``brentq`` C routine step for step (of which
 :func:`metareview.stats.solvers.brentq` is a line-by-line vectorization). Results agree with
 the batched path to rounding (~1e-15 relative).
+
+The functions are written in the Python that numba compiles (scalars, loops, ``a.dot(b)``,
+sums through :func:`pairwise_sum`), and :mod:`metareview.stats.compiled` compiles these very
+functions for :mod:`metareview.api`: one source for both paths. Here they run on numpy.
 """
 
 from __future__ import annotations
@@ -19,42 +23,60 @@ from metareview.stats.solvers import RTOL
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper (same arithmetic)
 # ``a.dot(b)`` is ``a @ b`` (the same BLAS ddot) at half the call overhead; sums and products
 # of the reductions are done on Python floats (the same IEEE operations as numpy scalars).
+REML, ML, EB = "REML", "ML", "EB"
+
+
+def pairwise_sum(a: np.ndarray) -> float:
+    """numpy's sum of a float vector (pairwise summation); compiled code gets the same
+    summation from :func:`metareview.stats.compiled.pairwise_sum`."""
+    return float(_sum(a))
 
 
 def wls(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[np.ndarray, float, float, float]:
     """(w, Σw, β, Q) of the intercept-only weighted fit at tau² (``engine.weighted_fit``'s
     operations)."""
     w = 1.0 / (v + tau2)
-    sw = float(_sum(w))
-    beta = float(_sum(w * y)) / sw
+    sw = pairwise_sum(w)
+    beta = pairwise_sum(w * y) / sw
     resid = y - beta
-    return w, sw, beta, float(_sum(w * (resid * resid)))
+    return w, sw, beta, pairwise_sum(w * (resid * resid))
 
 
 def q_of(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     """Cochran's generalized Q of an intercept-only model at tau²."""
     w = 1.0 / (v + tau2)
-    r = y - w.dot(y) / _sum(w)
+    r = y - w.dot(y) / pairwise_sum(w)
     return float(w.dot(r * r))
 
 
-def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int):
+def adjustment(y, v, method: str, tau2: float, two: float) -> float:
+    """One Fisher-scoring step at tau² (see ``estimators``).
+
+    ``two`` is 2.0, a run-time value so that compiled code squares by the C library's ``pow``
+    as Python's ``x ** 2`` does (LLVM folds a constant ``x ** 2.0`` into ``x * x``, which can
+    differ from ``pow`` in the last bit).
+    """
+    k = y.size
+    w = 1.0 / (v + tau2)
+    sw = pairwise_sum(w)
+    wr = w * (y - float(w.dot(y)) / sw)
+    if method == REML:
+        w2 = w * w
+        sw2 = pairwise_sum(w2)
+        return (float(wr.dot(wr)) - (sw - sw2 / sw)) / (
+            sw2 - 2 * float(w2.dot(w)) / sw + (sw2 / sw) ** two
+        )
+    if method == ML:
+        return (float(wr.dot(wr)) - sw) / float(w.dot(w))
+    return (float(wr.dot(y - float(w.dot(y)) / sw)) * k / (k - 1) - k) / sw  # EB
+
+
+def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int,
+                   two: float = 2.0):  # fmt: skip
     """(tau², iterations, converged) from the start ``tau2``; see ``estimators``."""
-    k, truncated = y.size, 0
+    truncated = 0
     for iteration in range(1, max_iter + 1):
-        w = 1.0 / (v + tau2)
-        sw = float(_sum(w))
-        wr = w * (y - float(w.dot(y)) / sw)
-        if method == "REML":
-            w2 = w * w
-            sw2 = float(_sum(w2))
-            adj = (float(wr.dot(wr)) - (sw - sw2 / sw)) / (
-                sw2 - 2 * float(w2.dot(w)) / sw + (sw2 / sw) ** 2
-            )
-        elif method == "ML":
-            adj = (float(wr.dot(wr)) - sw) / float(w.dot(w))
-        else:  # EB
-            adj = (float(wr.dot(y - float(w.dot(y)) / sw)) * k / (k - 1) - k) / sw
+        adj = adjustment(y, v, method, tau2, two)
         if threshold is None:  # see estimators._update: truncate, halve once cycling
             while truncated >= 2 and tau2 + adj < 0.0:
                 adj /= 2
@@ -74,22 +96,15 @@ def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_it
 def q_root(y, v, target: float, upper: float, f_upper: float, f0: float, xtol: float):
     """Root of Q(tau²) = target in [0, upper] by Brent's method: (root, iterations, ok).
 
-    :func:`brent` (scipy's ``brentq`` C routine, step for step) with :func:`q_of` inlined;
     ``f_upper`` and ``f0`` are recomputed, as scipy does.
     """
-    dot, rsum = np.ndarray.dot, _sum
-
-    def f(t):
-        w = 1.0 / (v + t)
-        r = y - dot(w, y) / rsum(w)
-        return float(dot(w, r * r)) - target
-
-    return brent(f, 0.0, upper, xtol, RTOL, BRENT_MAX_ITER)
+    return q_brent(y, v, target, 0.0, upper, xtol, RTOL, BRENT_MAX_ITER)
 
 
-def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
-    """scipy's ``brentq`` C routine in Python: (root, iterations, converged)."""
-    fpre, fcur = f(xpre), f(xcur)
+def q_brent(y, v, target: float, xpre: float, xcur: float, xtol: float, rtol: float,
+            maxiter: int):  # fmt: skip
+    """scipy's ``brentq`` C routine on Q(tau²) − target: (root, iterations, converged)."""
+    fpre, fcur = q_of(y, v, xpre) - target, q_of(y, v, xcur) - target
     if fpre == 0:
         return float(xpre), 0, True
     if fcur == 0:
@@ -109,16 +124,16 @@ def brent(f, xpre: float, xcur: float, xtol: float, rtol: float, maxiter: int):
         if fcur == 0 or abs(sbis) < delta:
             return float(xcur), i, True
         if abs(spre) > delta and abs(fcur) < abs(fpre):
-            spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
+            spre, scur = brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
         else:
             spre = scur = sbis
         xpre, fpre = xcur, fcur
         xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
-        fcur = f(xcur)
+        fcur = q_of(y, v, xcur) - target
     return float(xcur), maxiter, False
 
 
-def _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta):
+def brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta):
     """(spre, scur) of an interpolation step if it is good and short, else bisection."""
     if xpre == xblk:
         stry = -fcur * (xcur - xpre) / (fcur - fpre)
