@@ -324,3 +324,31 @@ def test_gosh_keeps_text_ids_as_written():
         assert set(gosh["outcome"]) == {"010"}
         assert (root / "results/figures/crps/gosh_crps--010--w52.svg").is_file()
         assert not (root / "results/figures/crps/gosh_crps--10--w52.svg").exists()
+
+
+# make fuzz (2026-11-22): REML Fisher scoring divided by zero (ZeroDivisionError) when one
+# variance dwarfs the other (1e-10 next to 400): tr P² = Σw² − 2Σw³/Σw + (Σw²/Σw)² cancelled
+# to 0. metafor (rma, REML; tests/reference values of this run): tau2 = 0 and these estimates.
+CANCELLING = [
+    ([0.0, 0.0], [400.0, 1e-6], 0.0),
+    ([3.07665138, 0.66706547], [1e-10, 400.0], 3.0766513799993986),
+    ([0.3, 0.1, -0.2], [1e-8, 50.0, 900.0], 0.29999999995444437),
+]
+
+
+def test_reml_information_that_cancels_is_summed_entry_by_entry():
+    import numpy as np
+
+    from metareview import api
+    from metareview.stats.pooling import pool
+
+    for y, v, metafor_estimate in CANCELLING:
+        fit = pool(np.array(y), np.array(v), tau2_method="REML", ci_method="z")
+        assert fit.tau2 == 0.0
+        assert abs(fit.estimate - metafor_estimate) <= 1e-9 * max(1.0, abs(metafor_estimate))
+        compiled = api.pool(np.array(y), np.array(v), tau2_method="REML", ci_method="z")
+        assert (compiled.tau2, compiled.estimate, compiled.se) == (fit.tau2, fit.estimate, fit.se)
+    batch = api.pool_batch(np.array([c[0][:2] for c in CANCELLING]),
+                           np.array([c[1][:2] for c in CANCELLING]), ci_method="z")  # fmt: skip
+    assert np.isfinite(batch["tau2"]).all() and (batch["tau2"] == 0.0).all()
+    assert abs(batch["estimate"][1] - CANCELLING[1][2]) <= 1e-9 * CANCELLING[1][2]

@@ -105,7 +105,7 @@ def pairwise_sum(a):
 # Not cache=True here: a helper's cache entry would be keyed like the function itself (the
 # same file and name) and collide with it (a segfault on loading); callers cache them inlined.
 overload(single.pairwise_sum, jit_options=_INLINE)(lambda a: pairwise_sum.py_func)
-for _helper in (single.q_of, single.adjustment, single.brent_step):
+for _helper in (single.q_of, single.adjustment, single.reml_information, single.brent_step):
     register_jitable(**_INLINE)(_helper)
 _wls = njit(**_JIT)(single.wls)
 _fisher_scoring = njit(**_JIT)(single.fisher_scoring)

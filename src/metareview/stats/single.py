@@ -63,12 +63,28 @@ def adjustment(y, v, method: str, tau2: float, two: float) -> float:
     if method == REML:
         w2 = w * w
         sw2 = pairwise_sum(w2)
-        return (float(wr.dot(wr)) - (sw - sw2 / sw)) / (
-            sw2 - 2 * float(w2.dot(w)) / sw + (sw2 / sw) ** two
-        )
+        information = sw2 - 2 * float(w2.dot(w)) / sw + (sw2 / sw) ** two
+        if not information > CANCELLED * sw2:
+            information = reml_information(w, sw)
+        return (float(wr.dot(wr)) - (sw - sw2 / sw)) / information
     if method == ML:
         return (float(wr.dot(wr)) - sw) / float(w.dot(w))
     return (float(wr.dot(y - float(w.dot(y)) / sw)) * k / (k - 1) - k) / sw  # EB
+
+
+#: tr P² = Σw² − 2Σw³/Σw + (Σw²/Σw)² cancels when one weight dominates (a variance of 1e-10
+#: next to 400: the terms are ~1e20, tr P² ~1e-5) and may come out 0 or negative; below this
+#: fraction of Σw² it is summed entry by entry instead (found by make fuzz).
+CANCELLED = 1e-6
+
+
+def reml_information(w: np.ndarray, sw: float) -> float:
+    """tr P² of an intercept-only model, P = W − wwᵀ/Σw, summed over its entries: no
+    cancellation between large terms, O(k²)."""
+    p = -np.outer(w, w) / sw
+    for i in range(w.size):
+        p[i, i] += w[i]
+    return pairwise_sum((p * p).ravel())
 
 
 def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int,
