@@ -217,19 +217,12 @@ def _intercept_step(method: str, Y, V, M, K, tau2):
         tr_p2 = sw2 - 2 * _rowsum(w2 * w, 1) / sw + (sw2 / sw) ** 2
         cancelled = ~(tr_p2 > single.CANCELLED * sw2)
         if cancelled.any():  # see single.CANCELLED
-            tr_p2[cancelled] = _reml_information(w[cancelled], sw[cancelled])
+            for i in np.flatnonzero(cancelled):  # absent studies have w = 0: no terms
+                tr_p2[i] = single.reml_information(w[i], float(sw[i]))
         return (_rowsum(wr * wr, 1) - (sw - sw2 / sw)) / tr_p2
     if method == "ML":
         return (_rowsum(wr * wr, 1) - sw) / _rowsum(w * w, 1)
     return (_rowsum(wr * r, 1) * K / (K - 1) - K) / sw  # EB (Morris)
-
-
-def _reml_information(w: np.ndarray, sw: np.ndarray) -> np.ndarray:
-    """Per row, :func:`single.reml_information` (absent studies have w = 0)."""
-    p = -(w[:, :, None] * w[:, None, :]) / sw[:, None, None]
-    diagonal = np.arange(w.shape[1])
-    p[:, diagonal, diagonal] += w
-    return _rowsum((p * p).reshape(len(w), -1), 1)
 
 
 #: ``a.sum(axis=1)`` without ndarray.sum's Python wrapper (the same reduction).
