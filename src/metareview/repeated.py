@@ -41,7 +41,7 @@ from scipy import stats
 
 from metareview.stats.glmm import fit_um_fs
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel
-from metareview.stats.multilevel import fit_multilevel, time_covariate
+from metareview.stats.multilevel import NotEstimable, fit_multilevel, time_covariate
 from metareview.stats.robust import CR2
 
 MULTILEVEL_COLUMNS = [
@@ -105,26 +105,32 @@ def multilevel_tables(
         vi = group["vi"].to_numpy(float)
         study = group["study_id"].to_numpy(str)
         weeks = group["timepoint_weeks"].to_numpy(float)
-        fit = fit_multilevel(yi, vi, study, level=level)
-        rows += _model_rows(base, "overall", fit, level, "")
+        try:
+            fit = fit_multilevel(yi, vi, study, level=level)
+            rows += _model_rows(base, "overall", fit, level, "")
+        except NotEstimable as error:
+            rows += _empty_rows(
+                base, "overall", ("intercept",), study, _not_estimable("overall", error)
+            )
         if time_moderator == "none":
             continue
+        terms = ("intercept", time_moderator)
         x = time_covariate(weeks, time_moderator)
         keep = ~np.isnan(x)
         left_out = int((~keep).sum())
         note = f"{left_out} effect(s) at week 0 left out (ln 0 undefined)" if left_out else ""
         if keep.sum() < 3 or np.unique(x[keep]).size < 2:
-            rows += _empty_time_rows(
-                base,
-                time_moderator,
-                study[keep],
-                _join(note, "time model needs at least 3 effects at 2 or more distinct times"),
-            )
+            why = "time model needs at least 3 effects at 2 or more distinct times"
+            rows += _empty_rows(base, "time", terms, study[keep], _join(note, why))
             continue
         X = np.column_stack([np.ones(keep.sum()), x[keep]])
-        fit_t = fit_multilevel(
-            yi[keep], vi[keep], study[keep], X, terms=("intercept", time_moderator), level=level
-        )
+        try:
+            fit_t = fit_multilevel(yi[keep], vi[keep], study[keep], X, terms=terms, level=level)
+        except NotEstimable as error:
+            rows += _empty_rows(
+                base, "time", terms, study[keep], _join(note, _not_estimable("time", error))
+            )
+            continue
         rows += _model_rows(base, "time", fit_t, level, note)
         course += _course_rows(base, fit_t, weeks[keep], times, time_moderator, level)
     return (
@@ -175,17 +181,22 @@ def _model_rows(base: dict, model: str, fit, level: float, note: str) -> list[di
     return out
 
 
-def _empty_time_rows(base: dict, moderator: str, study, note: str) -> list[dict]:
+def _not_estimable(model: str, error: NotEstimable) -> str:
+    return f"{model} model not estimable: {error}"
+
+
+def _empty_rows(base: dict, model: str, terms, study, note: str) -> list[dict]:
+    """A model that could not be fitted: its counts and why, every number left empty."""
     return [
         {
             **base,
-            "model": "time",
+            "model": model,
             "term": term,
             "k_studies": len(set(study)),
             "k_effects": len(study),
             "note": note,
         }
-        for term in ("intercept", moderator)
+        for term in terms
     ]
 
 

@@ -179,6 +179,23 @@ def test_intervention_risk_formulas():
     assert intervention_risk(0.2, -0.05, "RD") == pytest.approx(0.15, abs=1e-12)
 
 
+def test_intervention_risk_limits_where_the_formula_is_undefined():
+    # a CI bound beyond the floating-point range is inf; 0·∞ and ∞/∞ take their limits
+    assert intervention_risk(0.2, math.inf, "OR") == 1.0
+    assert intervention_risk(0.0, math.inf, "OR") == 0.0
+    assert intervention_risk(1.0, 0.0, "OR") == 1.0
+    assert intervention_risk(0.0, math.inf, "RR") == 0.0
+    assert intervention_risk(0.2, math.inf, "RR") == math.inf  # cut at 1,000 by sof_row
+
+
+def test_ratio_of_means_beyond_the_floating_point_range_reads_as_infinite():
+    words = difference_words(0.1, -800.0, 800.0, "ROM", flipped=False)
+    assert words == "ratio of means 1.11 (0.00 to ∞)"
+    assert difference_words(0.1, -800.0, 800.0, "ROM", flipped=True) == (
+        "ratio of means 0.90 (0.00 to ∞)"
+    )
+
+
 def _synthetic(measure: str, est: float, lo: float, hi: float):
     effects = pd.DataFrame(
         {

@@ -352,3 +352,56 @@ def test_reml_information_that_cancels_is_summed_entry_by_entry():
                            np.array([c[1][:2] for c in CANCELLING]), ci_method="z")  # fmt: skip
     assert np.isfinite(batch["tau2"]).all() and (batch["tau2"] == 0.0).all()
     assert abs(batch["estimate"][1] - CANCELLING[1][2]) <= 1e-9 * CANCELLING[1][2]
+
+
+def _saved_review(name: str) -> Review:
+    """A failing review saved by ``make fuzz`` as JSON (tests/data/fuzz_regressions/)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "fuzz_regressions" / f"{name}.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return Review(saved["config"], saved["studies"], saved["outcomes"])
+
+
+def _run(review: Review, root):
+    from review_runner import run_review
+    from test_whole_review_fuzz import check_review
+
+    review.write(root)
+    run_review(root)
+    check_review(root, review)
+    return root / "results"
+
+
+# make fuzz (2026-11-22): rule repeated_condition crashed with "LinAlgError: Singular matrix":
+# HR rows at 0.142857 and 0.1428571 weeks (ln weeks 7e-7 apart) with sampling variances
+# from 1e-10 to 400 make the time model's equations singular (metafor refuses it too).
+def test_singular_time_model_is_reported_not_estimable(tmp_path):
+    from metareview.io import read_table
+
+    results = _run(_saved_review("singular_time_model"), tmp_path)
+    table = read_table(results / "multilevel.csv")
+    time = table[table["model"] == "time"]
+    assert len(time) == 2 and time["estimate"].isna().all()
+    assert time["note"].str.contains("time model not estimable: ").all()
+    assert table.loc[table["model"] == "overall", "estimate"].notna().all()
+
+
+# make fuzz (2026-11-22): rule assess_certainty crashed with "OverflowError: math range
+# error": an OR whose 99% HKSJ CI (k = 2, t(1)) reaches e^866 on the natural scale.
+def test_ratio_bound_beyond_the_floating_point_range_is_inf_in_the_summary_of_findings(
+    tmp_path,
+):
+    import math
+
+    from metareview.certainty.summary_of_findings import OVERFLOW_NOTE
+    from metareview.io import read_table
+
+    results = _run(_saved_review("sof_ratio_overflow"), tmp_path)
+    sof = read_table(results / "summary_of_findings.csv")
+    row = sof[sof["timepoint_weeks"] == 12].iloc[0]
+    assert row["relative_ci_high"] == math.inf and row["relative_ci_low"] == 0.0
+    assert OVERFLOW_NOTE in row["note"]
+    assert 0 <= row["intervention_risk_ci_low"] <= row["intervention_risk_ci_high"] == 1000
+    assert "OR 0.00 (0.00 to ∞)" in (results / "report.md").read_text(encoding="utf-8")

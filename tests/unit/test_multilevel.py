@@ -131,3 +131,44 @@ def test_one_effect_per_study_reduces_to_the_reml_random_effects_model():
     assert fit.sigma2_study == pytest.approx(ref.tau2, rel=1e-6)
     assert fit.beta[0] == pytest.approx(ref.estimate, rel=1e-8)
     assert fit.se[0] == pytest.approx(ref.se, rel=1e-6)
+
+
+# make fuzz (2026-11-22): times 0.142857 and 0.1428571 weeks (ln weeks 7e-7 apart) next to
+# sampling variances from 1e-10 to 400 made the time model's GLS system singular, and
+# LinAlgError crashed rule repeated_condition. metafor 3.8-1 refuses the same time model
+# (rma.mv: "Cannot compute initial values") and fits the overall model to the values below.
+SINGULAR_TIMES = {
+    "yi": [-1.5645571923148431, -1.1, 3.3295491136572135, 0.0, 0.07995748768473455, -1.1, 0.0,
+           -3.267782013324874, -1.2706425103009038],
+    "vi": [0.09, 400.0, 4.0, 4.0, 0.09, 0.002499999999999996, 1.0000000000000625e-10,
+           4.000000000000002, 9.999999999978277e-11],
+    "study": ["0", "7kj", "7kj", "na", "o5", "o5", "o_f822qs7", "o_f822qs7", "odn_a430g"],
+    "weeks": [0.142857, 0.142857, 0.1428571, 0.142857, 0.142857, 0.1428571, 0.142857,
+              0.1428571, 0.142857],
+}  # fmt: skip
+
+
+def test_numerically_singular_time_model_is_not_estimable_and_the_table_says_why():
+    import pandas as pd
+
+    from metareview.repeated import multilevel_tables
+    from metareview.stats.multilevel import NotEstimable
+
+    data = SINGULAR_TIMES
+    overall = fit_multilevel(data["yi"], data["vi"], np.array(data["study"]))
+    metafor = {"estimate": -0.715813912801, "se": 0.329398555026, "sigma2_effect": 0.551132264166}
+    assert overall.beta[0] == pytest.approx(metafor["estimate"], rel=1e-6)
+    assert overall.se[0] == pytest.approx(metafor["se"], rel=1e-6)
+    assert overall.sigma2_effect == pytest.approx(metafor["sigma2_effect"], abs=1e-6)
+    X = np.column_stack([np.ones(9), time_covariate(data["weeks"], "log_weeks")])
+    with pytest.raises(NotEstimable, match="numerically singular"):
+        fit_multilevel(data["yi"], data["vi"], np.array(data["study"]), X)
+    effects = pd.DataFrame({"condition": "c", "outcome": "o", "measure": "HR", "included": True,
+                            "study_id": data["study"], "timepoint_weeks": data["weeks"],
+                            "yi": data["yi"], "vi": data["vi"]})  # fmt: skip
+    table, course = multilevel_tables(effects)
+    time = table[table["model"] == "time"]
+    assert len(time) == 2 and time["estimate"].isna().all() and time["se"].isna().all()
+    assert time["note"].str.startswith("time model not estimable: ").all()
+    assert table.loc[table["model"] == "overall", "estimate"].notna().all()
+    assert course.empty

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -242,6 +243,19 @@ class TestOtherPlots:
         p = timecourse_plot(pd.DataFrame(rows))
         assert list(p.data["timepoint_weeks"]) == [0.0, 1.0, 4.0]
         p.draw()
+
+    def test_timecourse_of_a_ratio_beyond_the_floating_point_range_is_cut(self):
+        rows = []
+        for i, week in enumerate((12.0, 52.0)):
+            _, pooled = synthetic_analysis(2, "OR", seed=50 + i)
+            rows.append(pooled | {"timepoint_weeks": week})
+        rows[0] |= {"ci_low": -880.0, "ci_high": 866.0}  # a 99% HKSJ CI with k = 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no overflow in exp()
+            p = timecourse_plot(pd.DataFrame(rows))
+            p.draw()
+        assert np.isfinite(p.data[["lo", "hi"]]).all(axis=None)
+        assert "CI (blue, cut at the edge)" in p.labels.subtitle
 
     def test_overview_shows_missing_conditions_as_no_data(self):
         _, a = synthetic_analysis(4, seed=30)

@@ -26,6 +26,7 @@ from markupsafe import escape
 from review_runner import run_review
 from review_strategies import Review, reviews
 
+from metareview.certainty.summary_of_findings import OVERFLOW_NOTE
 from metareview.effect_sizes import VI_FLOOR
 from metareview.io import read_table
 from metareview.plots.figure_names import forest_name
@@ -77,7 +78,8 @@ def _finite(value) -> bool:
 
 
 #: Every number the data contract defines in each contract output (beyond pooled.csv), and
-#: when it must be finite: ``always``; ``from_k2`` (the row's k >= 2; k = 1 leaves tau2, I²
+#: when it must be finite: ``always``; ``finite_or_overflow`` (or infinite, with the note
+#: :data:`OVERFLOW_NOTE`: a ratio beyond the floating-point range); ``from_k2`` (the row's k >= 2; k = 1 leaves tau2, I²
 #: empty); ``unless_noted`` (sensitivity.py, repeated.py: "where a number is undefined it is
 #: left empty and the row's note says why", e.g. a meta-regression whose moderator does not
 #: vary, Egger on identical SEs, a GLMM under separation or not converged). Nothing else may
@@ -97,8 +99,10 @@ CONTRACT_NUMBERS = {
                                          "trimfill_ci_high"]},
     "leave_one_out.csv": {"always": ["k", "estimate", "se", "ci_low", "ci_high", "p_value", "q"],
                           "from_k2": ["tau2", "i2"]},
-    "summary_of_findings.csv": {"always": ["k", "relative_estimate", "relative_ci_low",
-                                           "relative_ci_high"]},
+    # a ratio bound beyond 1e308 (log scale > ~709) is inf, and the note says so
+    "summary_of_findings.csv": {"always": ["k"],
+                                "finite_or_overflow": ["relative_estimate", "relative_ci_low",
+                                                       "relative_ci_high"]},
     "rare_events.csv": {"always": ["k"],
                         "unless_noted": ["estimate", "se", "ci_low", "ci_high", "tau2"]},
     "multilevel.csv": {"unless_noted": ["estimate", "se", "ci_low", "ci_high", "p_value",
@@ -147,6 +151,9 @@ def check_contract_numbers(results: Path) -> None:
             noted = explains_a_gap(row.get("note", ""))
             if not noted:
                 must += rules.get("unless_noted", [])
+            overflow = OVERFLOW_NOTE in str(row.get("note", ""))
+            must += [c for c in rules.get("finite_or_overflow", [])
+                     if not (overflow and math.isinf(float(row[c])))]  # fmt: skip
             bad = [c for c in must if not _finite(row[c])]
             assert not bad, f"{where}: not finite: {bad}; note {row.get('note', '')!r}"
             for c in ("se", "slope_se"):

@@ -22,7 +22,7 @@ from metareview.certainty import risk_of_bias as rob_mod
 from metareview.certainty.grade import DOMAINS, RATIO, Evidence, Grade, GradeSettings, rate
 from metareview.certainty.overrides import overrides_for
 from metareview.plots.forest import random_effects_weights, sort_studies
-from metareview.plots.format import as_bool
+from metareview.plots.format import as_bool, to_natural
 from metareview.tables import rows_for
 
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
@@ -53,22 +53,30 @@ COLUMNS = [
     "note",
 ]
 BINARY = ("RR", "OR", "RD")
+RELATIVE = ("relative_estimate", "relative_ci_low", "relative_ci_high")
+#: The note of a row whose ratio exceeds the floating-point range (a log-scale bound > ~709).
+OVERFLOW_NOTE = "a ratio beyond the floating-point range (above 1e308) is written as inf"
 
 
 def intervention_risk(control_risk: float, effect: float, measure: str) -> float:
-    """Risk in the intervention arm from the control risk and an effect (natural scale)."""
+    """Risk in the intervention arm from the control risk and an effect (natural scale).
+
+    The limits are taken where the formula is 0·∞ or ∞/∞: a control risk of 0 stays 0 under
+    any ratio, a control risk of 1 stays 1 under any odds ratio, and an infinite odds ratio
+    (a CI bound beyond the floating-point range) gives a risk of 1.
+    """
     cr = float(control_risk)
     if measure == "RR":
-        return cr * effect
+        return 0.0 if cr == 0 else cr * effect
     if measure == "OR":
+        if cr in (0.0, 1.0):
+            return cr
+        if math.isinf(effect):
+            return 1.0
         return cr * effect / (1.0 - cr + cr * effect)
     if measure == "RD":
         return cr + effect
     raise ValueError(f"no absolute effect for measure {measure!r}")
-
-
-def _natural(value: float, measure: str) -> float:
-    return math.exp(value) if measure in RATIO else value
 
 
 def _num(x) -> float:
@@ -77,6 +85,15 @@ def _num(x) -> float:
     except (TypeError, ValueError):
         return math.nan
     return value
+
+
+def _inverse(x: float) -> float:
+    return math.inf if x == 0 else 1.0 / x
+
+
+def fmt_ratio(x: float) -> str:
+    """A ratio with two decimals; ∞ for a bound beyond the floating-point range."""
+    return "∞" if math.isinf(x) else f"{x:.2f}"
 
 
 def _fmt(x: float) -> str:
@@ -90,10 +107,11 @@ def difference_words(est: float, lo: float, hi: float, measure: str, flipped: bo
     that, so "lower" always means a lower value of the outcome as measured.
     """
     if measure in RATIO:
-        values = [math.exp(v) for v in (est, lo, hi)]
+        values = [to_natural(v, measure) for v in (est, lo, hi)]
         if flipped:
-            values = [1.0 / values[0], 1.0 / values[2], 1.0 / values[1]]
-        return f"ratio of means {values[0]:.2f} ({values[1]:.2f} to {values[2]:.2f})"
+            values = [_inverse(values[0]), _inverse(values[2]), _inverse(values[1])]
+        low, high = (fmt_ratio(v) for v in values[1:])
+        return f"ratio of means {fmt_ratio(values[0])} ({low} to {high})"
     if flipped:
         est, lo, hi = -est, -hi, -lo
 
@@ -163,9 +181,9 @@ def sof_row(pooled: dict, ev: Evidence, grade: Grade, cr: float, source: str, s)
     row |= {
         "k": ev.k,
         "participants": ev.participants,
-        "relative_estimate": _natural(ev.estimate, measure),
-        "relative_ci_low": _natural(ev.ci_low, measure),
-        "relative_ci_high": _natural(ev.ci_high, measure),
+        "relative_estimate": to_natural(ev.estimate, measure),
+        "relative_ci_low": to_natural(ev.ci_low, measure),
+        "relative_ci_high": to_natural(ev.ci_high, measure),
         "certainty": grade.certainty,
         "downgrades": grade.downgrades,
         "reasons": grade.reasons,
@@ -175,6 +193,8 @@ def sof_row(pooled: dict, ev: Evidence, grade: Grade, cr: float, source: str, s)
     }
     row |= {f"grade_{d.name}": d.downgrade for d in grade.domains}
     notes = []
+    if any(math.isinf(row[c]) for c in RELATIVE):
+        notes.append(OVERFLOW_NOTE)
     if measure in BINARY:
         configured = s.control_risk.get(str(pooled["outcome"]))
         if configured is not None:
@@ -184,7 +204,7 @@ def sof_row(pooled: dict, ev: Evidence, grade: Grade, cr: float, source: str, s)
         if math.isfinite(cr):
             risks = []
             for v in (ev.estimate, ev.ci_low, ev.ci_high):
-                r = 1000.0 * intervention_risk(cr, _natural(v, measure), measure)
+                r = 1000.0 * intervention_risk(cr, to_natural(v, measure), measure)
                 if r < 0 or r > 1000:
                     notes.append(
                         "an intervention-risk bound beyond 0–1,000 per 1,000 was cut there"

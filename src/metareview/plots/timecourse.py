@@ -61,6 +61,10 @@ TITLE_WRAP = 64
 TIME_LABELS = {round(b, 9): label for b, label in TIME_BREAKS}
 
 
+#: The widest log-scale range drawn on a ratio axis: 1e-6 to 1e6 (CIs beyond are cut there).
+LOG_LIMIT = math.log(1e6)
+
+
 def y_view(df: pd.DataFrame, pis: pd.DataFrame) -> tuple[float, float]:
     """Visible y range on the analysis scale: all CIs and the null, PIs up to a limit."""
     lo = min(float(df["_lo"].min()), 0.0)
@@ -76,7 +80,7 @@ def y_view(df: pd.DataFrame, pis: pd.DataFrame) -> tuple[float, float]:
 
 def ratio_breaks(lo: float, hi: float) -> list[float]:
     """Natural-scale ticks for a log axis spanning [lo, hi] (log scale)."""
-    return log_breaks(math.exp(max(lo, -700.0)), math.exp(min(hi, 700.0)))
+    return log_breaks(math.exp(max(lo, -LOG_LIMIT)), math.exp(min(hi, LOG_LIMIT)))
 
 
 def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
@@ -96,11 +100,6 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     conv = np.exp if ratio else (lambda v: v)
     df = df.assign(
         x=df["timepoint_weeks"].astype(float),
-        y=conv(df["estimate"].astype(float)),
-        lo=conv(df["ci_low"].astype(float)),
-        hi=conv(df["ci_high"].astype(float)),
-        pi_lo=conv(pd.to_numeric(df["pi_low"], errors="coerce")),
-        pi_hi=conv(pd.to_numeric(df["pi_high"], errors="coerce")),
         _lo=df["ci_low"].astype(float),
         _hi=df["ci_high"].astype(float),
         _pi_lo=pd.to_numeric(df["pi_low"], errors="coerce"),
@@ -108,6 +107,18 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
         k_label=[f"k = {int(k)}" for k in df["k"]],
         pooled=["pooled" if int(k) >= 2 else "single study" for k in df["k"]],
     )
+    view = y_view(df, df.dropna(subset=["_pi_lo", "_pi_hi"]))
+    if ratio:  # a ratio axis spans at most 1e-6 to 1e6 (exp() overflows beyond e^709)
+        view = (max(view[0], -LOG_LIMIT), min(view[1], LOG_LIMIT))
+
+    def drawn(column: str) -> pd.Series:
+        """Natural scale; a ratio is cut well beyond the view (exp() overflows past e^709),
+        coord_cartesian hides the rest."""
+        values = df[column].astype(float)
+        return conv(values.clip(-2 * LOG_LIMIT, 2 * LOG_LIMIT) if ratio else values)
+
+    df = df.assign(y=drawn("estimate"), lo=drawn("_lo"), hi=drawn("_hi"),
+                   pi_lo=drawn("_pi_lo"), pi_hi=drawn("_pi_hi"))  # fmt: skip
     pis = df.dropna(subset=["pi_lo", "pi_hi"])
     x_max = float(df["x"].max())
     breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.2]
@@ -116,18 +127,21 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     )
     direction = "above" if favoured_above else "below"
     null = conv(0.0)
-    view = y_view(df, pis)
     y_text = float(conv(view[1]))
-    clipped = bool(
-        len(pis) and (pis["pi_lo"].min() < conv(view[0]) or pis["pi_hi"].max() > conv(view[1]))
-    )
+
+    def beyond(low: str, high: str) -> bool:
+        return bool((df[low] < view[0]).any() or (df[high] > view[1]).any())
+
+    cut = ", cut at the edge"
+    ci_note = cut if beyond("_lo", "_hi") else ""
+    clipped = bool(len(pis)) and beyond("_pi_lo", "_pi_hi")
     level = f"{100 * float(df['level'].iloc[0]):g}"
     what = "Pooled estimate" if (df["k"].astype(int) >= 2).any() else "Single-study estimate"
     pi_note = ""
     if len(pis):
-        pi_note = f" and prediction interval (red{', cut at the edge' if clipped else ''})"
+        pi_note = f" and prediction interval (red{cut if clipped else ''})"
     subtitle = (
-        f"{what} with its {level}% CI (blue){pi_note}.\n"
+        f"{what} with its {level}% CI (blue{ci_note}){pi_note}.\n"
         f"{current_labels().experimental_heading} is favoured {direction} "
         f"the line at {tick_label(0.0, measure)}."
     )

@@ -9,6 +9,7 @@ neutral ("intervention", "control"): the engine knows nothing about a particular
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,11 @@ def _figure(folder: Path, name: str, alt: str) -> dict | None:
 
 
 def _n(x: float, digits: int = 2) -> str:
-    return "" if is_missing(x) else f"{float(x):.{digits}f}".replace("-", "−")
+    if is_missing(x):
+        return ""
+    if math.isinf(float(x)):  # a ratio bound beyond the floating-point range
+        return "∞" if float(x) > 0 else "−∞"
+    return f"{float(x):.{digits}f}".replace("-", "−")
 
 
 def _per_1000(x) -> str:

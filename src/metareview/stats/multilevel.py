@@ -68,6 +68,10 @@ class MultilevelFit:
         return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se}
 
 
+class NotEstimable(ValueError):
+    """The model cannot be fitted to these data in floating point (a singular system)."""
+
+
 def _study_indicator(cluster: np.ndarray) -> np.ndarray:
     _, codes = np.unique(cluster, return_inverse=True)
     Z = np.zeros((cluster.size, codes.max() + 1))
@@ -199,9 +203,20 @@ def fit_multilevel(
     ------
     ValueError
         With fewer effects than coefficients + 1 (nothing left to estimate the variances).
+    NotEstimable
+        When the equations are numerically singular: e.g. times that differ in the seventh
+        digit next to sampling variances 10¹² apart (metafor stops there too: "Cannot compute
+        initial values").
     """
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     study = np.asarray(study)
+    try:
+        return _fit(yi, vi, study, X, terms, level)
+    except np.linalg.LinAlgError as error:
+        raise NotEstimable(f"the model's equations are numerically singular ({error})") from error
+
+
+def _fit(yi, vi, study, X, terms, level) -> MultilevelFit:
     X = np.ones((yi.size, 1)) if X is None else np.asarray(X, dtype=float)
     if yi.size <= X.shape[1]:
         raise ValueError(f"{yi.size} effects cannot fit {X.shape[1]} coefficients and variances")
@@ -215,6 +230,8 @@ def fit_multilevel(
     V, W, XtWX, beta, _ = reml.parts(s2)
     vcov = np.linalg.inv(XtWX)
     se = np.sqrt(np.diag(vcov))
+    if not (np.isfinite(beta).all() and np.isfinite(se).all()):
+        raise NotEstimable("the estimates or their standard errors are not finite")
     z = stats.norm.ppf(0.5 + level / 2)
     return MultilevelFit(
         terms=tuple(terms),
