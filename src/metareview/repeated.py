@@ -47,11 +47,11 @@ from metareview.stats.robust import CR2
 MULTILEVEL_COLUMNS = [
     "condition", "outcome", "model", "term", "estimate", "se", "ci_low", "ci_high", "p_value",
     "sigma2_study", "sigma2_effect", "k_studies", "k_effects", "robust_se", "robust_ci_low",
-    "robust_ci_high", "measure", "time_moderator", "robust_df", "robust_p_value", "note",
+    "robust_ci_high", "measure", "time_moderator", "robust_df", "robust_p_value", "level", "note",
 ]  # fmt: skip
 TIMECOURSE_COLUMNS = [
     "condition", "outcome", "measure", "time_moderator", "kind", "weeks", "estimate", "se",
-    "ci_low", "ci_high", "robust_se", "robust_df", "robust_ci_low", "robust_ci_high",
+    "ci_low", "ci_high", "robust_se", "robust_df", "robust_ci_low", "robust_ci_high", "level",
 ]  # fmt: skip
 RARE_EVENTS_COLUMNS = [
     "condition", "outcome", "timepoint_weeks", "measure", "model", "k", "estimate", "se",
@@ -100,6 +100,7 @@ def multilevel_tables(
             "outcome": outcome,
             "measure": measure,
             "time_moderator": time_moderator,
+            "level": level,
         }
         yi = group["yi"].to_numpy(float)
         vi = group["vi"].to_numpy(float)

@@ -404,4 +404,8 @@ def test_ratio_bound_beyond_the_floating_point_range_is_inf_in_the_summary_of_fi
     assert row["relative_ci_high"] == math.inf and row["relative_ci_low"] == 0.0
     assert OVERFLOW_NOTE in row["note"]
     assert 0 <= row["intervention_risk_ci_low"] <= row["intervention_risk_ci_high"] == 1000
-    assert "OR 0.00 (0.00 to ∞)" in (results / "report.md").read_text(encoding="utf-8")
+    report = (results / "report.md").read_text(encoding="utf-8")
+    assert "OR 0.00 (0.00 to ∞)" in report
+    # the review's level is 0.99: the Summary of Findings and the three-level tables say so
+    assert "| Relative effect (99% CI) |" in report and "model-based 99% CI" in report
+    assert (read_table(results / "multilevel.csv")["level"] == 0.99).all()

@@ -199,6 +199,11 @@ def check_review(root: Path, review: Review) -> None:
             f"label {label!r} not shown as written"
         )
     assert "'=SUM" not in report and "&#x27;=SUM" not in report and "&#39;=SUM" not in report
+    if float(review.config.get("level", 0.95)) != 0.95:  # every CI is named by its level
+        markdown = (root / "results/report.md").read_text(encoding="utf-8")
+        named = [n for n in ("[95% CI]", "(95% CI)", "model-based 95% CI", "robust 95% CI")
+                 if n in markdown]  # fmt: skip
+        assert not named, f"level {review.config['level']} but the report says {named}"
     assert not list(root.rglob("*.tmp")), "a temporary file was left behind"
 
 

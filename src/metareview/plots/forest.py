@@ -25,6 +25,7 @@ from metareview.plots.format import (
     fmt_p,
     humanize,
     is_missing,
+    level_percent,
 )
 from metareview.plots.layout import (
     BODY_Y,
@@ -196,8 +197,7 @@ def forest_plot(
     pooled = dict(pooled_row)
     measure = str(pooled["measure"])
     k = int(pooled["k"])
-    level = float(_get(pooled, "level", 0.95))
-    level_pct = f"{100 * level:g}"
+    level_pct = level_percent(_get(pooled, "level"))
     df = studies.copy()
     if "measure" in df:
         df = df[df["measure"].astype(str) == measure]

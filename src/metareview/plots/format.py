@@ -53,6 +53,11 @@ def is_missing(value) -> bool:
         return False
 
 
+def level_percent(level, default: float = 0.95) -> str:
+    """``95`` for a confidence level of 0.95 (the default when the level is missing)."""
+    return f"{100 * (default if is_missing(level) else float(level)):g}"
+
+
 def is_ratio(measure: str) -> bool:
     """Ratio measures are analysed on the log scale and drawn on a log axis."""
     return str(measure) in RATIO_MEASURES

@@ -33,6 +33,7 @@ from metareview.plots.format import (
     experimental_favoured_above,
     humanize,
     is_ratio,
+    level_percent,
     tick_label,
     wrap_title,
 )
@@ -93,8 +94,9 @@ def multilevel_course_plot(
     moderator = str(course["time_moderator"].iloc[0])
     shape = "log(weeks)" if moderator == "log_weeks" else "weeks"
     has_robust = curve["rlo"].notna().any()
+    level = level_percent(course["level"].iloc[0] if "level" in course else None)
     subtitle = (
-        f"Three-level model, linear in {shape}: fit (line), 95% CI (band)"
+        f"Three-level model, linear in {shape}: fit (line), {level}% CI (band)"
         f"{',' if has_robust else '.'}\n"
         f"{'CR2 cluster-robust CI (dashed); ' if has_robust else ''}grey: each study per "
         f"timepoint.\n{current_labels().experimental_heading} is favoured "

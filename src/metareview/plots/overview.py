@@ -20,6 +20,7 @@ from metareview.plots.format import (
     fmt_effect,
     fmt_weeks,
     humanize,
+    level_percent,
 )
 from metareview.plots.layout import BODY_Y, Column, TablePlot, choose_axis
 from metareview.plots.theme import MUTED, NO_DATA
@@ -123,12 +124,14 @@ def overview_plot(
         heading = block_heading(str(measure), bool(above), str(outcome))
         blocks.append((str(measure), bool(above), heading, part.sort_values("condition")))
 
+    levels = sorted({level_percent(v) for v in main.get("level", [])}) or [level_percent(None)]
+    ci_name = f"{levels[0]}% CI" if len(levels) == 1 else "CI"
     columns = [
         Column("label", "Condition", max_in=1.9),
         Column("outcome", "Outcome", max_in=2.4),
         Column("time", "Time"),
         Column("k", "k", "right"),
-        Column("effect", "Estimate [95% CI]"),
+        Column("effect", f"Estimate [{ci_name}]"),
     ]
     body_rows, row = [], 0.0
     layout = []  # (measure, above, first_row, last_row)
@@ -179,7 +182,7 @@ def overview_plot(
         body[col] = body.get(col, pd.Series(False, index=body.index)).fillna(False).astype(bool)
 
     first_measure = blocks[0][0] if blocks else "MD"
-    dummy = choose_axis([1.0], [], first_measure, "", "", header=("Summary", "with 95% CI"))
+    dummy = choose_axis([1.0], [], first_measure, "", "", header=("Summary", f"with {ci_name}"))
     tp = TablePlot(columns=columns, axis=dummy, title=title or current_labels().overview_title)
     tp.fit_columns(body)
     tp.header()

@@ -16,6 +16,7 @@ from metareview.plots.format import (
     fmt_p_value,
     fmt_pct,
     is_missing,
+    level_percent,
 )
 from metareview.plots.layout import BODY_Y, MARGIN_IN, Column, TablePlot, choose_axis
 from metareview.plots.theme import INK
@@ -54,7 +55,7 @@ def subgroup_forest_plot(
     """
     pooled = dict(pooled_row)
     measure = str(pooled["measure"])
-    level_pct = f"{100 * float(pooled.get('level', 0.95)):g}"
+    level_pct = level_percent(pooled.get("level"))
     df = subgroup_rows.sort_values("level", kind="mergesort").reset_index(drop=True)
     subgroup = str(df["subgroup"].iloc[0]) if "subgroup" in df and len(df) else "subgroup"
     df["row"] = range(len(df))
@@ -169,7 +170,7 @@ def loo_forest_plot(
     df = df.reset_index(drop=True)
     df["row"] = range(len(df))
     name = MEASURE_NAMES.get(measure, measure)
-    level_pct = f"{100 * float(pooled.get('level', 0.95)):g}"
+    level_pct = level_percent(pooled.get("level"))
     body = pd.DataFrame(
         {
             "row": df["row"].astype(float),

@@ -28,6 +28,7 @@ from metareview.plots.format import (
     experimental_favoured_above,
     humanize,
     is_ratio,
+    level_percent,
     tick_label,
     wrap_title,
 )
@@ -135,7 +136,7 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     cut = ", cut at the edge"
     ci_note = cut if beyond("_lo", "_hi") else ""
     clipped = bool(len(pis)) and beyond("_pi_lo", "_pi_hi")
-    level = f"{100 * float(df['level'].iloc[0]):g}"
+    level = level_percent(df["level"].iloc[0])
     what = "Pooled estimate" if (df["k"].astype(int) >= 2).any() else "Single-study estimate"
     pi_note = ""
     if len(pis):

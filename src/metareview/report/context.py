@@ -46,6 +46,7 @@ from metareview.plots.format import (
     humanize,
     is_missing,
     is_ratio,
+    level_percent,
 )
 from metareview.plots.gosh import gosh_name
 from metareview.plots.overview import main_analyses
@@ -273,7 +274,7 @@ def numbers_table(pooled: dict, n_participants: str) -> list[tuple[str, str]]:
     """The key numbers of one analysis as (name, value) pairs."""
     m = str(pooled["measure"])
     k = int(pooled["k"])
-    level = f"{100 * float(pooled.get('level', 0.95)):g}%"
+    level = f"{level_percent(pooled.get('level'))}%"
     rows = [("Studies (k)", str(k))]
     if n_participants:
         rows.append(("Participants", n_participants))
@@ -552,6 +553,7 @@ def build_context(inputs: ReportInputs) -> dict:
         "conditions": sections,
         "reviews": _reviews(inputs.reviews),
         "methods": methods_text(inputs.params, prov),
+        "ci_level": f"{level_percent(inputs.params.get('level'))}%",
         "packages": sorted((str(k), str(v)) for k, v in (prov.get("packages") or {}).items()),
         "python": text(prov.get("python")),
         "inputs": sorted((str(k), str(v)) for k, v in (prov.get("inputs") or {}).items()),
@@ -776,8 +778,7 @@ def methods_text(params: dict, provenance: dict) -> list[str]:
     """The methods section, generated from the configuration values."""
     tau2 = str(params.get("tau2_method", "REML"))
     ci = str(params.get("ci_method", "hksj"))
-    level = float(params.get("level", 0.95))
-    pct = f"{100 * level:g}%"
+    pct = f"{level_percent(params.get('level'))}%"
     measure = params.get("measure") or {}
     cont = measure.get("continuous", "MD") if isinstance(measure, dict) else "MD"
     binary = measure.get("binary", "RR") if isinstance(measure, dict) else "RR"

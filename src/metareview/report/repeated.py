@@ -35,6 +35,7 @@ from metareview.plots.format import (
     humanize,
     is_missing,
     is_ratio,
+    level_percent,
 )
 from metareview.plots.multilevel_course import multilevel_course_name
 from metareview.tables import rows_for
@@ -141,6 +142,7 @@ def _multilevel_blocks(
                 ]
             )
         notes = sorted({str(n) for n in rows["note"].dropna() if str(n)})
+        ci = f"{level_percent(rows['level'].iloc[0] if 'level' in rows else None)}% CI"
         condition = str(rows["condition"].iloc[0])
         blocks.append(
             {
@@ -156,8 +158,8 @@ def _multilevel_blocks(
                     "header": [
                         "Model",
                         "Term",
-                        "Estimate [model-based 95% CI]",
-                        "CR2 robust 95% CI",
+                        f"Estimate [model-based {ci}]",
+                        f"CR2 robust {ci}",
                         "σ² study",
                         "σ² timepoint",
                         "Studies / effects",
@@ -165,6 +167,7 @@ def _multilevel_blocks(
                     "rows": table,
                 },
                 "times": times,
+                "times_header": ["Time", f"Estimate [model-based {ci}]", f"CR2 robust {ci}"],
                 "notes": notes,
             }
         )
