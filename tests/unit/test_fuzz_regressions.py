@@ -409,3 +409,15 @@ def test_ratio_bound_beyond_the_floating_point_range_is_inf_in_the_summary_of_fi
     # the review's level is 0.99: the Summary of Findings and the three-level tables say so
     assert "| Relative effect (99% CI) |" in report and "model-based 99% CI" in report
     assert (read_table(results / "multilevel.csv")["level"] == 0.99).all()
+
+
+def test_ratio_bounds_beyond_exp_range_stay_infinite_in_the_report_text():
+    # the same overflow as above, where the report compares with RevMan's stored numbers
+    import math
+
+    from metareview.report.reference_comparison import our_value
+
+    pooled = {"model": "random", "ci_method": "z", "estimate": 0.1, "ci_low": -800.0,
+              "ci_high": 800.0}  # fmt: skip
+    assert our_value(pooled, "ci_high", "OR")[0] == math.inf
+    assert our_value(pooled, "ci_low", "OR")[0] == 0.0

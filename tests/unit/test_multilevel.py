@@ -172,3 +172,25 @@ def test_numerically_singular_time_model_is_not_estimable_and_the_table_says_why
     assert time["note"].str.startswith("time model not estimable: ").all()
     assert table.loc[table["model"] == "overall", "estimate"].notna().all()
     assert course.empty
+
+
+def test_an_overall_model_that_cannot_be_fitted_gives_empty_rows_with_the_reason(monkeypatch):
+    import pandas as pd
+
+    import metareview.repeated as repeated
+    from metareview.stats.multilevel import NotEstimable
+
+    def singular(*args, **kwargs):
+        raise NotEstimable("the model's equations are numerically singular (Singular matrix)")
+
+    monkeypatch.setattr(repeated, "fit_multilevel", singular)
+    data = SINGULAR_TIMES
+    effects = pd.DataFrame({"condition": "c", "outcome": "o", "measure": "HR", "included": True,
+                            "study_id": data["study"], "timepoint_weeks": data["weeks"],
+                            "yi": data["yi"], "vi": data["vi"]})  # fmt: skip
+    table, course = repeated.multilevel_tables(effects, level=0.9)
+    assert list(table["model"]) == ["overall", "time", "time"]
+    assert table["estimate"].isna().all() and (table["level"] == 0.9).all()
+    assert table["note"].iloc[0].startswith("overall model not estimable: ")
+    assert (table["k_studies"] == 6).all() and (table["k_effects"] == 9).all()
+    assert course.empty

@@ -10,7 +10,6 @@ report bytes.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from metareview.plots.format import (
     is_missing,
     is_ratio,
     level_percent,
+    to_natural,
 )
 from metareview.plots.gosh import gosh_name
 from metareview.plots.overview import main_analyses
@@ -196,8 +196,7 @@ def _loo_lines(pooled: dict, loo: pd.DataFrame | None, labels: dict[str, str]) -
     else:
         est = pd.to_numeric(loo["estimate"], errors="coerce")
         lo, hi = est.min(), est.max()
-        rng = f"{fmt_num(math.exp(lo) if is_ratio(measure) else lo)} to "
-        rng += f"{fmt_num(math.exp(hi) if is_ratio(measure) else hi)}"
+        rng = f"{fmt_num(to_natural(lo, measure))} to {fmt_num(to_natural(hi, measure))}"
         lines.append(f"Leave-one-out: no single study changes the conclusion (estimates {rng}).")
     return lines
 

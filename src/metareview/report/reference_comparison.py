@@ -19,6 +19,7 @@ import math
 
 import pandas as pd
 
+from metareview.plots.format import to_natural
 from metareview.tables import RATIO_MEASURES, rows_for
 
 REL_TOL = 1e-4
@@ -92,7 +93,7 @@ def our_value(pooled: dict, statistic: str, measure: str) -> tuple[float, str]:
         return math.nan, f"unknown statistic {statistic}"
     value = _num(pooled.get(column))
     if statistic in NATURAL and measure in RATIO_MEASURES and not math.isnan(value):
-        value = math.exp(value)
+        value = to_natural(value, measure)  # inf beyond e^709, not an OverflowError
     return value, ""
 
 
