@@ -577,3 +577,21 @@ def test_generic_rows_without_arm_counts():
     assert math.isnan(row["participants"]) and math.isnan(row["control_risk_per_1000"])
     assert "number of participants not known" in row["reasons"]
     assert row["effect_words"] == "MD 1.00 lower (1.50 lower to 0.50 lower)"
+
+
+def test_sof_heading_names_the_level_or_each_row_does():
+    from metareview.report.certainty import sof_block
+
+    row = {"condition": "c", "outcome": "o", "timepoint_weeks": 4.0, "measure": "RR", "k": 2,
+           "participants": 100.0, "relative_estimate": 1.2, "relative_ci_low": 0.9,
+           "relative_ci_high": 1.6, "control_risk_per_1000": 200.0,
+           "intervention_risk_per_1000": 240.0, "intervention_risk_ci_low": 180.0,
+           "intervention_risk_ci_high": 320.0, "certainty_label": "low", "reasons": "",
+           "overridden": "", "analysis_id": "a", "effect_words": "", "note": ""}  # fmt: skip
+    same = sof_block(pd.DataFrame([row | {"level": 0.9}, row | {"level": 0.9}]), {})
+    assert same["ci"] == "90% CI" and same["rows"][0]["relative"] == "RR 1.20 (0.90 to 1.60)"
+    mixed = sof_block(pd.DataFrame([row | {"level": 0.95}, row | {"level": 0.9}]), {})
+    assert mixed["ci"] == "CI"
+    assert [r["relative"] for r in mixed["rows"]] == [
+        "RR 1.20 (0.90 to 1.60; 95% CI)", "RR 1.20 (0.90 to 1.60; 90% CI)"
+    ]  # fmt: skip

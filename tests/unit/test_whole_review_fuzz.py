@@ -58,6 +58,8 @@ ALWAYS = ["estimate", "se", "ci_low", "ci_high", "p_value",
 FROM_K2 = ["tau2", "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2",
            "q", "q_df", "q_p"]  # fmt: skip
 FROM_K3 = ["pi_low", "pi_high"]
+COMMON_EMPTY = {"tau2", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "pi_low",
+                "pi_high"}  # fmt: skip
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -177,6 +179,8 @@ def check_review(root: Path, review: Review) -> None:
     for _, row in pooled.iterrows():
         k = int(row["k"])
         expected = ALWAYS + (FROM_K2 if k >= 2 else []) + (FROM_K3 if k >= 3 else [])
+        if row.get("model") == "common":  # analyses.csv: no τ², so no τ² CI, I² CI or PI
+            expected = [c for c in expected if c not in COMMON_EMPTY]
         bad = [c for c in expected if not math.isfinite(float(row[c]))]
         assert not bad, f"{row['analysis_id']} (k = {k}): not finite: {bad}"
         assert float(row["se"]) >= 0 and (k < 2 or float(row["q"]) >= 0)
@@ -199,11 +203,13 @@ def check_review(root: Path, review: Review) -> None:
             f"label {label!r} not shown as written"
         )
     assert "'=SUM" not in report and "&#x27;=SUM" not in report and "&#39;=SUM" not in report
-    if float(review.config.get("level", 0.95)) != 0.95:  # every CI is named by its level
+    levels = {float(review.config.get("level", 0.95))}
+    levels |= {float(a["level"]) for a in review.analyses if a.get("level")}
+    if 0.95 not in levels:  # every CI is named by its level
         markdown = (root / "results/report.md").read_text(encoding="utf-8")
         named = [n for n in ("[95% CI]", "(95% CI)", "model-based 95% CI", "robust 95% CI")
                  if n in markdown]  # fmt: skip
-        assert not named, f"level {review.config['level']} but the report says {named}"
+        assert not named, f"levels {sorted(levels)} but the report says {named}"
     assert not list(root.rglob("*.tmp")), "a temporary file was left behind"
 
 

@@ -50,6 +50,7 @@ COLUMNS = [
     "control_risk_source",
     "overridden",
     *(f"grade_{d}" for d in DOMAINS),
+    "level",
     "note",
 ]
 BINARY = ("RR", "OR", "RD")
@@ -190,6 +191,7 @@ def sof_row(pooled: dict, ev: Evidence, grade: Grade, cr: float, source: str, s)
         "certainty_label": grade.label,
         "analysis_id": str(pooled.get("analysis_id", "")),
         "overridden": "; ".join(d.name for d in grade.domains if d.override),
+        "level": pooled.get("level", math.nan),
     }
     row |= {f"grade_{d.name}": d.downgrade for d in grade.domains}
     notes = []

@@ -17,7 +17,7 @@ import pandas as pd
 from metareview.certainty.grade import DOMAINS
 from metareview.certainty.prisma import Prisma
 from metareview.plots.certainty_figures import PRISMA_NAME, rob_summary_name, traffic_light_name
-from metareview.plots.format import MEASURE_NAMES, fmt_weeks, humanize, is_missing
+from metareview.plots.format import MEASURE_NAMES, fmt_weeks, humanize, is_missing, level_percent
 from metareview.report.html import svg_data_uri
 
 FOLDER = "certainty_figures"
@@ -43,13 +43,17 @@ def _per_1000(x) -> str:
     return "" if is_missing(x) else f"{float(x):.0f} per 1,000"
 
 
-def relative_text(row: dict) -> str:
-    """``RR 1.15 (0.73 to 1.80)``; continuous measures are described under the absolute effect."""
+def relative_text(row: dict, level: str = "") -> str:
+    """``RR 1.15 (0.73 to 1.80)``; continuous measures are described under the absolute effect.
+
+    ``level`` (e.g. ``90% CI``) is added inside the brackets when the table's heading cannot
+    name one level for every row."""
     if row["measure"] not in ("RR", "OR", "RD"):
         return "—"
     return (
         f"{row['measure']} {_n(row['relative_estimate'])} "
-        f"({_n(row['relative_ci_low'])} to {_n(row['relative_ci_high'])})"
+        f"({_n(row['relative_ci_low'])} to {_n(row['relative_ci_high'])}"
+        f"{'; ' + level if level else ''})"
     )
 
 
@@ -65,8 +69,11 @@ def sof_block(sof: pd.DataFrame, titles: dict[str, str]) -> dict | None:
     if sof.empty:
         return None
     rows, notes = [], []
+    levels = {level_percent(v) for v in sof.get("level", pd.Series([None]))}
+    ci = f"{levels.pop()}% CI" if len(levels) == 1 else "CI"
     for _, r in sof.iterrows():
         r = r.to_dict()
+        own = "" if ci != "CI" else f"{level_percent(r.get('level'))}% CI"
         marks = []
         for domain in DOMAINS:
             value = r.get(f"grade_{domain}")
@@ -84,7 +91,7 @@ def sof_block(sof: pd.DataFrame, titles: dict[str, str]) -> dict | None:
                     key, f"{humanize(r['outcome'])}, {fmt_weeks(r['timepoint_weeks'])}"
                 ),
                 "measure": MEASURE_NAMES.get(r["measure"], r["measure"]),
-                "relative": relative_text(r),
+                "relative": relative_text(r, own),
                 "control": _per_1000(r["control_risk_per_1000"]) if binary else "—",
                 "intervention": (
                     f"{_per_1000(r['intervention_risk_per_1000'])} "
@@ -99,7 +106,7 @@ def sof_block(sof: pd.DataFrame, titles: dict[str, str]) -> dict | None:
                 "note": "" if is_missing(r.get("note")) else str(r["note"]),
             }
         )
-    return {"rows": rows, "footnotes": notes}
+    return {"rows": rows, "footnotes": notes, "ci": ci}
 
 
 def _reason(reasons: str, domain: str) -> str:

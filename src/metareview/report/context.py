@@ -552,7 +552,6 @@ def build_context(inputs: ReportInputs) -> dict:
         "conditions": sections,
         "reviews": _reviews(inputs.reviews),
         "methods": methods_text(inputs.params, prov),
-        "ci_level": f"{level_percent(inputs.params.get('level'))}%",
         "packages": sorted((str(k), str(v)) for k, v in (prov.get("packages") or {}).items()),
         "python": text(prov.get("python")),
         "inputs": sorted((str(k), str(v)) for k, v in (prov.get("inputs") or {}).items()),
