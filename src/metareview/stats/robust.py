@@ -74,6 +74,7 @@ class CR2:
             self.E.append(Ej)
             scores.append(Ej @ e[idx])
         S = np.array(scores)
+        self.scores = S
         self.vcov = self.M @ (S.T @ S) @ self.M
 
     def satterthwaite_df(self, c: np.ndarray) -> float:
@@ -88,7 +89,10 @@ class CR2:
     def contrast(self, c, estimate: float, level: float = 0.95) -> dict:
         """Robust SE, df, t CI and p-value of ``c @ beta`` (its value given as ``estimate``)."""
         c = np.asarray(c, float)
-        se = float(np.sqrt(c @ self.vcov @ c))
+        # c'Vc = |S M c|²: as a norm it cannot round below 0, as the quadratic form of a
+        # positive semidefinite matrix can (make fuzz once warned of sqrt of an invalid value
+        # here; that review was not kept, so the cause is not confirmed)
+        se = float(np.linalg.norm(self.scores @ (self.M @ c)))
         df = self.satterthwaite_df(c)
         crit = stats.t.ppf(0.5 + level / 2, df)
         if se > 0:
