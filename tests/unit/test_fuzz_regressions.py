@@ -361,7 +361,7 @@ def _saved_review(name: str) -> Review:
 
     path = Path(__file__).resolve().parents[1] / "data" / "fuzz_regressions" / f"{name}.json"
     saved = json.loads(path.read_text(encoding="utf-8"))
-    return Review(saved["config"], saved["studies"], saved["outcomes"])
+    return Review(saved["config"], saved["studies"], saved["outcomes"], saved.get("analyses", []))
 
 
 def _run(review: Review, root):
@@ -421,3 +421,17 @@ def test_ratio_bounds_beyond_exp_range_stay_infinite_in_the_report_text():
               "ci_high": 800.0}  # fmt: skip
     assert our_value(pooled, "ci_high", "OR")[0] == math.inf
     assert our_value(pooled, "ci_low", "OR")[0] == 0.0
+
+
+# make fuzz (2026-11-22, analyses.csv overrides): Peto pooling under a random-effects model
+# (RevMan's DL around the Peto estimate) left the τ² and I² intervals empty without a word.
+def test_peto_random_effects_says_why_tau2_has_no_interval(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.binary_pooling import NO_TAU2_CI
+
+    results = _run(_saved_review("peto_random_no_tau2_ci"), tmp_path)
+    pooled = read_table(results / "pooled.csv")
+    peto = pooled[pooled["pooling_method"] == "Peto"]
+    assert len(peto) == 2 and peto["tau2"].notna().all()
+    assert peto["tau2_ci_low"].isna().all() and peto["i2_ci_high"].isna().all()
+    assert peto["note"].str.contains(NO_TAU2_CI, regex=False).all()

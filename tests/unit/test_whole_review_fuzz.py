@@ -30,6 +30,7 @@ from metareview.certainty.summary_of_findings import OVERFLOW_NOTE
 from metareview.effect_sizes import VI_FLOOR
 from metareview.io import read_table
 from metareview.plots.figure_names import forest_name
+from metareview.stats.binary_pooling import NO_TAU2_CI
 from metareview.validation import NUMBER
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -58,6 +59,7 @@ ALWAYS = ["estimate", "se", "ci_low", "ci_high", "p_value",
 FROM_K2 = ["tau2", "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2",
            "q", "q_df", "q_p"]  # fmt: skip
 FROM_K3 = ["pi_low", "pi_high"]
+NO_INTERVAL = {"tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high"}
 COMMON_EMPTY = {"tau2", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "pi_low",
                 "pi_high"}  # fmt: skip
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -181,6 +183,8 @@ def check_review(root: Path, review: Review) -> None:
         expected = ALWAYS + (FROM_K2 if k >= 2 else []) + (FROM_K3 if k >= 3 else [])
         if row.get("model") == "common":  # analyses.csv: no τ², so no τ² CI, I² CI or PI
             expected = [c for c in expected if c not in COMMON_EMPTY]
+        if NO_TAU2_CI in str(row.get("note", "")):  # MH/Peto random effects, as RevMan
+            expected = [c for c in expected if c not in NO_INTERVAL]
         bad = [c for c in expected if not math.isfinite(float(row[c]))]
         assert not bad, f"{row['analysis_id']} (k = {k}): not finite: {bad}"
         assert float(row["se"]) >= 0 and (k < 2 or float(row["q"]) >= 0)

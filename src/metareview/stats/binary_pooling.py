@@ -19,6 +19,9 @@ from scipy import stats
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
 from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
 
+#: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
+NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
+
 
 def _common(tables: Tables, method: str, measure: str, correct_zero_cells: bool):
     if method == "Peto":
@@ -139,6 +142,6 @@ def _dl_around(fe, base: dict, method: str, ci_method: str, level: float) -> Poo
         pi_low=pi_low,
         pi_high=pi_high,
         tau2=tau2,
-        note=f"random effects, DL tau2 from Q around the {method} estimate",
+        note=f"random effects, DL tau2 from Q around the {method} estimate; {NO_TAU2_CI}",
         weights=tuple(100 * wr / wr.sum()),
     )
