@@ -29,7 +29,9 @@ test: $(STAMP)
 ## Whole-review property test on thousands of generated reviews (hours; run before a release).
 ## FUZZ_EXAMPLES=n for fewer; FUZZ_SIZE=small|medium|large (default large); split over CORES
 ## processes; one line per passed example in fuzz.log; FUZZ_SHRINK=1 to shrink a failure.
+## A failing shard writes fuzz.log.failed and the other shards stop at their next example.
 fuzz: $(STAMP)
+	rm -f $${FUZZ_LOG:-fuzz.log}.failed
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} FUZZ_RANDOM=1 FUZZ_SIZE=$${FUZZ_SIZE:-large} \
 		FUZZ_SHARDS=$(CORES) FUZZ_LOG=$${FUZZ_LOG:-fuzz.log} \
 		$(BIN)/python -m pytest -q -x -p no:cacheprovider -n $(CORES) \

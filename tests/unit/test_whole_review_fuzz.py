@@ -237,8 +237,20 @@ def log_example(shard: int, review: Review, seconds: float) -> None:
 @given(review=reviews(*SIZES[SIZE]))
 def test_every_generated_review_runs_to_a_report(shard, review):
     assume(review.outcomes)
+    failed = Path(f"{LOG}.failed") if LOG else None
+    # With -x, pytest-xdist reports a failure only when every other shard has finished its
+    # examples (hours): the other shards stop at their next example instead.
+    if failed and failed.exists() and failed.read_text(encoding="utf-8") != str(shard):
+        pytest.skip(f"stopped: shard {failed.read_text(encoding='utf-8')} found a failure")
     start = time.perf_counter()
-    run_and_check(review)
+    try:
+        run_and_check(review)
+    except Exception:
+        if failed:
+            failed.write_text(str(shard), encoding="utf-8")
+            with open(LOG, "a", encoding="utf-8") as handle:
+                handle.write(f"shard {shard} FAILED: see the pytest report\n")
+        raise
     log_example(shard, review, time.perf_counter() - start)
 
 
