@@ -435,3 +435,10 @@ def test_peto_random_effects_says_why_tau2_has_no_interval(tmp_path):
     assert len(peto) == 2 and peto["tau2"].notna().all()
     assert peto["tau2_ci_low"].isna().all() and peto["i2_ci_high"].isna().all()
     assert peto["note"].str.contains(NO_TAU2_CI, regex=False).all()
+
+
+# make fuzz (2026-11-22): timepoints 0 and 0.0001 weeks under time_moderator "weeks" made
+# rule plot_condition fail inside mizani (minor breaks of the three-level time course).
+def test_multilevel_figure_over_a_tiny_time_range_is_drawn(tmp_path):
+    results = _run(_saved_review("multilevel_tiny_time_range"), tmp_path)
+    assert (results / "figures/001/multilevel_001--10--HR.svg").is_file()

@@ -319,3 +319,24 @@ class TestOtherPlots:
         p = bubble_plot(effects, "dose_mg_kg", row)
         assert len(p.data) == 6
         p.draw()
+
+
+def test_multilevel_course_over_a_ten_thousandth_of_a_week_is_drawn():
+    # make fuzz (2026-11-22): timepoints 0 and 1e-4 weeks with a linear time moderator left
+    # the minor breaks to mizani, which failed ("index 0 is out of bounds") on that range
+    from metareview.plots.multilevel_course import multilevel_course_plot
+
+    base = {"condition": "c", "outcome": "o", "measure": "HR", "time_moderator": "weeks",
+            "level": 0.95}  # fmt: skip
+    weeks = np.linspace(0.0, 1e-4, 5)
+    course = pd.DataFrame(
+        [base | {"kind": "curve", "weeks": w, "estimate": -0.4 + 2e4 * w, "ci_low": -2.9,
+                 "ci_high": 2.0 + 1e4 * w, "robust_ci_low": -3.2, "robust_ci_high": 2.3}
+         for w in weeks]
+    )  # fmt: skip
+    effects = pd.DataFrame({"study_id": ["a", "a", "b", "b"], "timepoint_weeks": [0, 1e-4] * 2,
+                            "yi": [0.0, 3.86, -1.96, 2.76], "higher_is_better": False})  # fmt: skip
+    p = multilevel_course_plot(effects, course)
+    p.draw()
+    y_scale = next(s for s in p.scales if "y" in s.aesthetics)
+    assert len(y_scale.breaks) >= 2 and list(y_scale.minor_breaks) == []

@@ -28,6 +28,7 @@ from plotnine import (
     scale_y_log10,
 )
 
+from metareview.plots.breaks import finite, linear_breaks, log_breaks, span_of
 from metareview.plots.format import (
     MEASURE_NAMES,
     experimental_favoured_above,
@@ -38,7 +39,7 @@ from metareview.plots.format import (
     wrap_title,
 )
 from metareview.plots.theme import INK, MUTED, NO_DATA, POOLED, STUDY, THEME
-from metareview.plots.timecourse import TIME_BREAKS, TIME_LABELS, TIME_SIGMA_WEEKS
+from metareview.plots.timecourse import LOG_LIMIT, TIME_BREAKS, TIME_LABELS, TIME_SIGMA_WEEKS
 from metareview.review_labels import current_labels
 
 
@@ -48,8 +49,19 @@ def multilevel_course_name(condition: str, outcome: str, measure: str) -> str:
 
 
 def _natural(values, ratio: bool):
+    """Natural scale; a log ratio is cut at ±2·LOG_LIMIT first (exp() overflows past e^709)."""
     values = pd.to_numeric(values, errors="coerce").astype(float)
-    return np.exp(values) if ratio else values
+    return np.exp(values.clip(-2 * LOG_LIMIT, 2 * LOG_LIMIT)) if ratio else values
+
+
+def y_breaks(values, ratio: bool) -> list[float]:
+    """Our breaks for the y axis over every drawn value (never mizani's defaults, which fail
+    on degenerate ranges)."""
+    drawn = finite(values)
+    if ratio:
+        positive = [v for v in drawn if v > 0] or [1.0]
+        return log_breaks(min(positive), max(positive))
+    return linear_breaks(*span_of(drawn))
 
 
 def multilevel_course_plot(
@@ -116,6 +128,7 @@ def multilevel_course_plot(
         + scale_x_continuous(
             trans=pseudo_log_trans(sigma=TIME_SIGMA_WEEKS, base=10),
             breaks=[b for b, _ in breaks],
+            minor_breaks=[],
             labels=lambda xs: [TIME_LABELS.get(round(float(x), 9), "") for x in xs],
             expand=(0.06, 0),
         )
@@ -132,10 +145,20 @@ def multilevel_course_plot(
     if has_robust:
         p += geom_line(aes(y="rlo"), data=curve, color=STUDY, linetype="dashed", size=0.5)
         p += geom_line(aes(y="rhi"), data=curve, color=STUDY, linetype="dashed", size=0.5)
+    null = float(_natural(pd.Series([0.0]), ratio).iloc[0])
+    drawn = [null, *points["y"], *chosen["lo"], *chosen["hi"]]
+    drawn += [v for c in ("y", "lo", "hi", "rlo", "rhi") for v in curve[c]]
+    ticks = y_breaks(drawn, ratio)
     if ratio:
-        p += scale_y_log10(labels=lambda ys: [tick_label(float(np.log(y)), measure) for y in ys])
+        p += scale_y_log10(
+            breaks=ticks,
+            minor_breaks=[],
+            labels=lambda ys: [tick_label(float(np.log(y)), measure) for y in ys],
+        )
     else:
-        p += scale_y_continuous(labels=lambda ys: [tick_label(y, measure) for y in ys])
+        p += scale_y_continuous(
+            breaks=ticks, minor_breaks=[], labels=lambda ys: [tick_label(y, measure) for y in ys]
+        )
     return p
 
 
