@@ -177,10 +177,12 @@ def _metaregression_row(rows, keys, yi, vi, values: pd.Series, column, opts, per
     """The one-moderator meta-regression on ``column`` (none when it cannot be fitted)."""
     x = _numeric(values.reset_index(drop=True), column)
     fit = metaregression.meta_regression(yi, vi, x, opts)
-    if fit is not None:
+    if fit is None:
+        return
+    if fit["note"] != metaregression.SINGULAR:  # nothing to permute when it cannot be fitted
         fit["slope_p_perm"], note = perm.slope_p(yi, vi, x, opts, tuple(keys.values()), column)
         fit["note"] = _join(fit["note"], note)
-        rows["metaregression"].append(keys | {"moderator": column} | fit)
+    rows["metaregression"].append(keys | {"moderator": column} | fit)
 
 
 def _small_study_rows(rows, keys, yi, vi, opts: FitOptions) -> None:

@@ -442,3 +442,16 @@ def test_peto_random_effects_says_why_tau2_has_no_interval(tmp_path):
 def test_multilevel_figure_over_a_tiny_time_range_is_drawn(tmp_path):
     results = _run(_saved_review("multilevel_tiny_time_range"), tmp_path)
     assert (results / "figures/001/multilevel_001--10--HR.svg").is_file()
+
+
+# make fuzz (2026-11-22): a meta-regression on year with variances 400, 0.0025 and 1e-10
+# raised "LinAlgError: Singular matrix" in rule analyse_sensitivity (metafor refuses it too).
+def test_singular_metaregression_is_a_row_that_says_why(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.metaregression import SINGULAR
+
+    results = _run(_saved_review("metaregression_singular_design"), tmp_path)
+    table = read_table(results / "metaregression.csv")
+    singular = table[table["note"] == SINGULAR]
+    assert len(singular) == 1 and singular["slope"].isna().all()
+    assert singular["slope_p_perm"].isna().all()

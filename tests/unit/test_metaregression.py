@@ -94,3 +94,18 @@ def test_pseudo_r2_rules_as_metafor():
     assert pseudo_r2(0.0, 0.0) == 0.0  # no heterogeneity to explain: 0 (metafor >= 2.1)
     assert pseudo_r2(0.1, 0.2) == 0.0  # truncated at 0
     assert_allclose(pseudo_r2(0.2, 0.05), 75.0)
+
+
+# make fuzz (2026-11-22): sampling variances 400, 0.0025 and 1e-10 with moderator year
+# (1997, 2016, 2016) make [1, year]ᵀW[1, year] singular in floating point: LinAlgError in rule
+# analyse_sensitivity. metafor 3.8-1 rma(yi, vi, mods = ~ x) stops with "singular matrix 'a'
+# in solve" for PM, DL and REML (tests/reference/fuzz_singular_models.R); we say so in a row.
+@pytest.mark.parametrize("method", ["PM", "DL", "REML"])
+def test_numerically_singular_design_gives_a_row_that_says_why(method):
+    from metareview.stats.metaregression import SINGULAR
+
+    yi = [-1.5873724797492124, 2.4557953084969046, 0.0]
+    vi = [400.0, 2.5000000000000005e-03, 1.0000000000000002e-10]
+    fit = meta_regression(yi, vi, [1997.0, 2016.0, 2016.0], tau2_method=method, ci_method="z")
+    assert fit["k"] == 3 and fit["note"] == SINGULAR
+    assert np.isnan([fit["slope"], fit["slope_se"], fit["tau2"], fit["r2"]]).all()

@@ -136,6 +136,7 @@ def test_one_effect_per_study_reduces_to_the_reml_random_effects_model():
 # make fuzz (2026-11-22): times 0.142857 and 0.1428571 weeks (ln weeks 7e-7 apart) next to
 # sampling variances from 1e-10 to 400 made the time model's GLS system singular, and
 # LinAlgError crashed rule repeated_condition. metafor 3.8-1 refuses the same time model
+# (tests/reference/fuzz_singular_models.R)
 # (rma.mv: "Cannot compute initial values") and fits the overall model to the values below.
 SINGULAR_TIMES = {
     "yi": [-1.5645571923148431, -1.1, 3.3295491136572135, 0.0, 0.07995748768473455, -1.1, 0.0,

@@ -29,6 +29,21 @@ def pseudo_r2(tau2_re: float, tau2_me: float) -> float:
     return max(0.0, 100 * (tau2_re - tau2_me) / tau2_re)
 
 
+#: The note of a meta-regression whose weighted normal equations are numerically singular.
+SINGULAR = (
+    "not estimable: the weighted design is numerically singular (sampling variances too far "
+    "apart for the spread of the moderator; metafor's rma stops with 'singular matrix' too)"
+)
+NAN = float("nan")
+
+
+def _not_estimable(k: int, n_missing: int) -> dict:
+    """The row of a meta-regression that cannot be fitted: counts, and why."""
+    numbers = ("intercept", "intercept_se", "slope", "slope_se", "slope_ci_low",
+               "slope_ci_high", "slope_p", "tau2", "tau2_re", "r2")  # fmt: skip
+    return {"k": k, "n_missing": n_missing} | dict.fromkeys(numbers, NAN) | {"note": SINGULAR}
+
+
 def meta_regression(
     yi,
     vi,
@@ -46,7 +61,8 @@ def meta_regression(
     dict or None
         ``k, n_missing, intercept, intercept_se, slope, slope_se, slope_ci_low, slope_ci_high,
         slope_p, tau2, tau2_re, r2, note``; ``None`` when fewer than 3 studies with a
-        moderator value remain or the moderator takes a single value.
+        moderator value remain or the moderator takes a single value; every number NaN and
+        ``note`` :data:`SINGULAR` when the weighted design is numerically singular.
     """
     opts = resolve(options, **overrides)
     tau2_method, convergence = opts.tau2_method, opts.convergence
@@ -58,8 +74,11 @@ def meta_regression(
     if k < MIN_STUDIES or np.unique(x).size < 2:
         return None
     X = np.column_stack([np.ones(k), x])
-    fit_tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence)
-    fit = weighted_fit(yi, vi, X, fit_tau2.tau2)
+    try:
+        fit_tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence)
+        fit = weighted_fit(yi, vi, X, fit_tau2.tau2)
+    except np.linalg.LinAlgError:
+        return _not_estimable(k, int((~keep).sum()))
     if opts.ci_method == "hksj":
         se, df = fit.se_hksj, k - 2
     else:
