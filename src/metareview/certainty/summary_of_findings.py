@@ -22,7 +22,7 @@ from metareview.certainty import risk_of_bias as rob_mod
 from metareview.certainty.grade import DOMAINS, RATIO, Evidence, Grade, GradeSettings, rate
 from metareview.certainty.overrides import overrides_for
 from metareview.plots.forest import random_effects_weights, sort_studies
-from metareview.plots.format import as_bool, to_natural
+from metareview.plots.format import as_bool, fmt_num, to_natural
 from metareview.tables import rows_for
 
 KEYS = ["condition", "outcome", "timepoint_weeks", "measure"]
@@ -92,11 +92,6 @@ def _inverse(x: float) -> float:
     return math.inf if x == 0 else 1.0 / x
 
 
-def fmt_ratio(x: float) -> str:
-    """A ratio with two decimals; ∞ for a bound beyond the floating-point range."""
-    return "∞" if math.isinf(x) else f"{x:.2f}"
-
-
 def _fmt(x: float) -> str:
     return f"{abs(x):.2f}" if abs(x) < 10 else f"{abs(x):.1f}"
 
@@ -111,8 +106,8 @@ def difference_words(est: float, lo: float, hi: float, measure: str, flipped: bo
         values = [to_natural(v, measure) for v in (est, lo, hi)]
         if flipped:
             values = [_inverse(values[0]), _inverse(values[2]), _inverse(values[1])]
-        low, high = (fmt_ratio(v) for v in values[1:])
-        return f"ratio of means {fmt_ratio(values[0])} ({low} to {high})"
+        est, low, high = (fmt_num(v) for v in values)  # ∞ for a bound beyond e^709
+        return f"ratio of means {est} ({low} to {high})"
     if flipped:
         est, lo, hi = -est, -hi, -lo
 

@@ -58,6 +58,12 @@ def level_percent(level, default: float = 0.95) -> str:
     return f"{100 * (default if is_missing(level) else float(level)):g}"
 
 
+def ci_heading(levels) -> str:
+    """``95% CI`` when every level is the same (0.95 when there is none), else ``CI``."""
+    percents = {level_percent(v) for v in levels} or {level_percent(None)}
+    return f"{percents.pop()}% CI" if len(percents) == 1 else "CI"
+
+
 def is_ratio(measure: str) -> bool:
     """Ratio measures are analysed on the log scale and drawn on a log axis."""
     return str(measure) in RATIO_MEASURES

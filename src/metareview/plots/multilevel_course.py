@@ -31,27 +31,26 @@ from plotnine import (
 from metareview.plots.breaks import finite, linear_breaks, log_breaks, span_of
 from metareview.plots.format import (
     MEASURE_NAMES,
+    ci_heading,
     experimental_favoured_above,
     humanize,
     is_ratio,
-    level_percent,
     tick_label,
     wrap_title,
 )
 from metareview.plots.theme import INK, MUTED, NO_DATA, POOLED, STUDY, THEME
-from metareview.plots.timecourse import LOG_LIMIT, TIME_BREAKS, TIME_LABELS, TIME_SIGMA_WEEKS
+from metareview.plots.timecourse import (
+    TIME_BREAKS,
+    TIME_LABELS,
+    TIME_SIGMA_WEEKS,
+    drawn_natural,
+)
 from metareview.review_labels import current_labels
 
 
 def multilevel_course_name(condition: str, outcome: str, measure: str) -> str:
     """File name in ``results/figures/``."""
     return f"multilevel_{condition}--{outcome}--{measure}.svg"
-
-
-def _natural(values, ratio: bool):
-    """Natural scale; a log ratio is cut at ±2·LOG_LIMIT first (exp() overflows past e^709)."""
-    values = pd.to_numeric(values, errors="coerce").astype(float)
-    return np.exp(values.clip(-2 * LOG_LIMIT, 2 * LOG_LIMIT)) if ratio else values
 
 
 def y_breaks(values, ratio: bool) -> list[float]:
@@ -79,22 +78,22 @@ def multilevel_course_plot(
     measure = str(course["measure"].iloc[0])
     ratio = is_ratio(measure)
     points = effects.assign(
-        x=effects["timepoint_weeks"].astype(float), y=_natural(effects["yi"], ratio)
+        x=effects["timepoint_weeks"].astype(float), y=drawn_natural(effects["yi"], ratio)
     )
     curve = course[course["kind"] == "curve"].assign(
         x=lambda d: d["weeks"].astype(float),
-        y=lambda d: _natural(d["estimate"], ratio),
-        lo=lambda d: _natural(d["ci_low"], ratio),
-        hi=lambda d: _natural(d["ci_high"], ratio),
-        rlo=lambda d: _natural(d["robust_ci_low"], ratio),
-        rhi=lambda d: _natural(d["robust_ci_high"], ratio),
+        y=lambda d: drawn_natural(d["estimate"], ratio),
+        lo=lambda d: drawn_natural(d["ci_low"], ratio),
+        hi=lambda d: drawn_natural(d["ci_high"], ratio),
+        rlo=lambda d: drawn_natural(d["robust_ci_low"], ratio),
+        rhi=lambda d: drawn_natural(d["robust_ci_high"], ratio),
     )
     x_lo, x_hi = float(curve["x"].min()), float(curve["x"].max())
     chosen = course[course["kind"] == "chosen"].assign(
         x=lambda d: d["weeks"].astype(float),
-        y=lambda d: _natural(d["estimate"], ratio),
-        lo=lambda d: _natural(d["ci_low"], ratio),
-        hi=lambda d: _natural(d["ci_high"], ratio),
+        y=lambda d: drawn_natural(d["estimate"], ratio),
+        lo=lambda d: drawn_natural(d["ci_low"], ratio),
+        hi=lambda d: drawn_natural(d["ci_high"], ratio),
     )
     chosen = chosen[(chosen["x"] >= x_lo) & (chosen["x"] <= x_hi)]
     x_max = max(float(points["x"].max()), x_hi)
@@ -106,9 +105,9 @@ def multilevel_course_plot(
     moderator = str(course["time_moderator"].iloc[0])
     shape = "log(weeks)" if moderator == "log_weeks" else "weeks"
     has_robust = curve["rlo"].notna().any()
-    level = level_percent(course["level"].iloc[0] if "level" in course else None)
+    ci = ci_heading(course.get("level", []))
     subtitle = (
-        f"Three-level model, linear in {shape}: fit (line), {level}% CI (band)"
+        f"Three-level model, linear in {shape}: fit (line), {ci} (band)"
         f"{',' if has_robust else '.'}\n"
         f"{'CR2 cluster-robust CI (dashed); ' if has_robust else ''}grey: each study per "
         f"timepoint.\n{current_labels().experimental_heading} is favoured "
@@ -118,7 +117,7 @@ def multilevel_course_plot(
     condition, outcome = str(course["condition"].iloc[0]), str(course["outcome"].iloc[0])
     p = (
         ggplot(points, aes("x", "y"))
-        + geom_hline(yintercept=float(_natural(pd.Series([0.0]), ratio).iloc[0]), color=INK)
+        + geom_hline(yintercept=float(drawn_natural(pd.Series([0.0]), ratio).iloc[0]), color=INK)
         + geom_ribbon(aes(ymin="lo", ymax="hi"), data=curve, fill=STUDY, alpha=0.18)
         + geom_line(aes(group="study_id"), color=NO_DATA, size=0.4)
         + geom_point(color=MUTED, fill=NO_DATA, size=1.8, alpha=0.9)
@@ -145,7 +144,7 @@ def multilevel_course_plot(
     if has_robust:
         p += geom_line(aes(y="rlo"), data=curve, color=STUDY, linetype="dashed", size=0.5)
         p += geom_line(aes(y="rhi"), data=curve, color=STUDY, linetype="dashed", size=0.5)
-    null = float(_natural(pd.Series([0.0]), ratio).iloc[0])
+    null = float(drawn_natural(pd.Series([0.0]), ratio).iloc[0])
     drawn = [null, *points["y"], *chosen["lo"], *chosen["hi"]]
     drawn += [v for c in ("y", "lo", "hi", "rlo", "rhi") for v in curve[c]]
     ticks = y_breaks(drawn, ratio)

@@ -16,11 +16,11 @@ from metareview.plots.forest import favours_labels
 from metareview.plots.format import (
     MEASURE_NAMES,
     MINUS,
+    ci_heading,
     experimental_favoured_above,
     fmt_effect,
     fmt_weeks,
     humanize,
-    level_percent,
 )
 from metareview.plots.layout import BODY_Y, Column, TablePlot, choose_axis
 from metareview.plots.theme import MUTED, NO_DATA
@@ -124,8 +124,7 @@ def overview_plot(
         heading = block_heading(str(measure), bool(above), str(outcome))
         blocks.append((str(measure), bool(above), heading, part.sort_values("condition")))
 
-    levels = sorted({level_percent(v) for v in main.get("level", [])}) or [level_percent(None)]
-    ci_name = f"{levels[0]}% CI" if len(levels) == 1 else "CI"
+    ci_name = ci_heading(main.get("level", []))
     columns = [
         Column("label", "Condition", max_in=1.9),
         Column("outcome", "Outcome", max_in=2.4),

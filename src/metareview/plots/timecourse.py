@@ -66,6 +66,13 @@ TIME_LABELS = {round(b, 9): label for b, label in TIME_BREAKS}
 LOG_LIMIT = math.log(1e6)
 
 
+def drawn_natural(values, ratio: bool) -> pd.Series:
+    """Values to draw, on the natural scale: a log ratio is cut at ±2·LOG_LIMIT first, well
+    beyond any view (exp() overflows past e^709); coord_cartesian or the axis hides the rest."""
+    values = pd.to_numeric(values, errors="coerce").astype(float)
+    return np.exp(values.clip(-2 * LOG_LIMIT, 2 * LOG_LIMIT)) if ratio else values
+
+
 def y_view(df: pd.DataFrame, pis: pd.DataFrame) -> tuple[float, float]:
     """Visible y range on the analysis scale: all CIs and the null, PIs up to a limit."""
     lo = min(float(df["_lo"].min()), 0.0)
@@ -112,14 +119,11 @@ def timecourse_plot(pooled_rows: pd.DataFrame, *, title: str | None = None):
     if ratio:  # a ratio axis spans at most 1e-6 to 1e6 (exp() overflows beyond e^709)
         view = (max(view[0], -LOG_LIMIT), min(view[1], LOG_LIMIT))
 
-    def drawn(column: str) -> pd.Series:
-        """Natural scale; a ratio is cut well beyond the view (exp() overflows past e^709),
-        coord_cartesian hides the rest."""
-        values = df[column].astype(float)
-        return conv(values.clip(-2 * LOG_LIMIT, 2 * LOG_LIMIT) if ratio else values)
-
-    df = df.assign(y=drawn("estimate"), lo=drawn("_lo"), hi=drawn("_hi"),
-                   pi_lo=drawn("_pi_lo"), pi_hi=drawn("_pi_hi"))  # fmt: skip
+    df = df.assign(**{
+        name: drawn_natural(df[column], ratio)
+        for name, column in (("y", "estimate"), ("lo", "_lo"), ("hi", "_hi"),
+                             ("pi_lo", "_pi_lo"), ("pi_hi", "_pi_hi"))
+    })  # fmt: skip
     pis = df.dropna(subset=["pi_lo", "pi_hi"])
     x_max = float(df["x"].max())
     breaks = [(b, lab) for b, lab in TIME_BREAKS if b <= x_max * 1.2]

@@ -17,7 +17,7 @@ import pandas as pd
 from metareview.certainty.grade import DOMAINS
 from metareview.certainty.prisma import Prisma
 from metareview.plots.certainty_figures import PRISMA_NAME, rob_summary_name, traffic_light_name
-from metareview.plots.format import MEASURE_NAMES, fmt_weeks, humanize, is_missing, level_percent
+from metareview.plots.format import MEASURE_NAMES, ci_heading, fmt_weeks, humanize, is_missing
 from metareview.report.html import svg_data_uri
 
 FOLDER = "certainty_figures"
@@ -69,11 +69,10 @@ def sof_block(sof: pd.DataFrame, titles: dict[str, str]) -> dict | None:
     if sof.empty:
         return None
     rows, notes = [], []
-    levels = {level_percent(v) for v in sof.get("level", pd.Series([None]))}
-    ci = f"{levels.pop()}% CI" if len(levels) == 1 else "CI"
+    ci = ci_heading(sof.get("level", []))
     for _, r in sof.iterrows():
         r = r.to_dict()
-        own = "" if ci != "CI" else f"{level_percent(r.get('level'))}% CI"
+        own = ci_heading([r.get("level")]) if ci == "CI" else ""  # mixed: each row says
         marks = []
         for domain in DOMAINS:
             value = r.get(f"grade_{domain}")

@@ -28,6 +28,7 @@ from metareview.plots.figure_names import report_figure
 from metareview.plots.format import (
     MEASURE_NAMES,
     as_bool,
+    ci_heading,
     fmt_effect,
     fmt_interval,
     fmt_num,
@@ -35,7 +36,6 @@ from metareview.plots.format import (
     humanize,
     is_missing,
     is_ratio,
-    level_percent,
 )
 from metareview.plots.multilevel_course import multilevel_course_name
 from metareview.tables import rows_for
@@ -142,7 +142,7 @@ def _multilevel_blocks(
                 ]
             )
         notes = sorted({str(n) for n in rows["note"].dropna() if str(n)})
-        ci = f"{level_percent(rows['level'].iloc[0] if 'level' in rows else None)}% CI"
+        ci = ci_heading(rows.get("level", []))
         condition = str(rows["condition"].iloc[0])
         blocks.append(
             {

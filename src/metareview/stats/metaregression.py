@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from metareview.stats.options import FitOptions, resolve
-from metareview.stats.pooling import wald_interval, weighted_fit
+from metareview.stats.pooling import NAN, wald_interval, weighted_fit
 from metareview.stats.tau2 import estimate_tau2
 
 #: A meta-regression needs at least this many studies (and two distinct moderator values).
@@ -34,7 +34,6 @@ SINGULAR = (
     "not estimable: the weighted design is numerically singular (sampling variances too far "
     "apart for the spread of the moderator; metafor's rma stops with 'singular matrix' too)"
 )
-NAN = float("nan")
 
 
 def _not_estimable(k: int, n_missing: int) -> dict:
