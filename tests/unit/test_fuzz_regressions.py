@@ -455,3 +455,16 @@ def test_singular_metaregression_is_a_row_that_says_why(tmp_path):
     singular = table[table["note"] == SINGULAR]
     assert len(singular) == 1 and singular["slope"].isna().all()
     assert singular["slope_p_perm"].isna().all()
+
+
+# make fuzz (2026-11-22, analyses.csv overrides): an MH risk ratio whose studies have no
+# experimental events gave a common effect of −∞ (metafor: NA) and Q = ∞ in pooled.csv.
+def test_mh_ratio_of_zero_is_estimated_with_revman_correction(tmp_path):
+    from metareview.io import read_table
+
+    results = _run(_saved_review("mh_ratio_of_zero"), tmp_path)
+    pooled = read_table(results / "pooled.csv")
+    row = pooled[pooled["analysis_id"] == "001--responders0--w1"].iloc[0]
+    assert row["pooling_method"] == "MH" and row["k"] == 2
+    assert "not estimable from the observed counts" in row["note"]
+    assert "Knapp–Hartung SE is (near) 0" not in row["note"]

@@ -84,3 +84,37 @@ def test_revman_zero_cell_correction_changes_only_tables_with_zero_cells():
 def test_peto_refuses_other_measures():
     with pytest.raises(ValueError, match="odds ratio"):
         pool_binary(tables("fleiss1993"), method="Peto", measure="RR")
+
+
+def _corrected_mh_ratio(tables_: list[tuple[float, float, float, float]], measure: str) -> float:
+    """log MH RR or OR of (a, n1, c, n2) tables after adding 0.5 to each cell of zero-cell ones,
+    by hand."""
+    num = den = 0.0
+    for a, n1, c, n2 in tables_:
+        b, d = n1 - a, n2 - c
+        if 0 in (a, b, c, d):
+            a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+        n1, n2, n = a + b, c + d, a + b + c + d
+        num += a * n2 / n if measure == "RR" else a * d / n
+        den += c * n1 / n if measure == "RR" else b * c / n
+    return float(np.log(num / den))
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR"])
+def test_mh_ratio_of_zero_falls_back_to_revman_correction_with_a_note(measure):
+    """No experimental events in any study: the observed MH ratio is 0 (log −∞) and metafor's
+    rma.mh gives NA (tests/reference/fuzz_singular_models.R). We give RevMan's corrected
+    estimate and say so, never −∞ (a review found by make fuzz)."""
+    counts = [(0, 2, 100000, 100000), (0, 1_000_000, 22, 40)]
+    t = Tables.from_counts(*zip(*[(a, n1, c, n2) for a, n1, c, n2 in counts], strict=True))
+    fe = mantel_haenszel(t, measure)
+    assert fe.estimate == pytest.approx(_corrected_mh_ratio(counts, measure), rel=1e-12)
+    assert fe.estimate == mantel_haenszel(t, measure, correct_zero_cells=True).estimate
+    assert np.isfinite(fe.se) and fe.se > 0
+    assert "not estimable from the observed counts" in fe.note
+    for tau2_method in ("DL", "REML"):
+        row = pool_binary(t, method="MH", measure=measure, tau2_method=tau2_method)
+        assert np.isfinite([row.estimate, row.se, row.fe_estimate, row.fe_se, row.q]).all()
+        assert fe.note in row.note
+    # a finite observed ratio is left alone
+    assert mantel_haenszel(tables("synthetic_zero_cells"), measure).note == ""

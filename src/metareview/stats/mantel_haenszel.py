@@ -18,7 +18,7 @@ fixtures in ``tests/reference/mantel_haenszel/expected.json`` (rtol 1e-10).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,6 +104,7 @@ class CommonEffect:
     k_q: int  # tables contributing to Q (df = k_q − 1)
     yi: np.ndarray  # per-study effects of the Q tables
     vi: np.ndarray
+    note: str = ""  # how the estimate was reached, when not as asked (see UNESTIMABLE)
 
 
 def _q(yi: np.ndarray, vi: np.ndarray, estimate: float) -> float:
@@ -116,6 +117,14 @@ def q_tables(tables: Tables, measure: str, add: float = 0.5) -> tuple[np.ndarray
     return study_effects(kept.corrected(add), measure)
 
 
+#: The note of an MH odds or risk ratio that the observed counts leave at 0 or ∞.
+UNESTIMABLE = (
+    "Mantel-Haenszel {measure} not estimable from the observed counts ({arm}; "
+    "metafor's rma.mh gives NA): 0.5 added to every cell of each table with a zero "
+    "cell, as RevMan"
+)
+
+
 def mantel_haenszel(tables: Tables, measure: str, *, correct_zero_cells: bool = False):
     """Mantel–Haenszel common effect of ``measure`` (OR, RR, RD) over the tables.
 
@@ -125,9 +134,18 @@ def mantel_haenszel(tables: Tables, measure: str, *, correct_zero_cells: bool = 
     R meta's ``MH.exact = FALSE``); for RD the estimate and the studies' yᵢ use the observed
     counts and only the studies' variances vᵢ (in Q) use the corrected cells (RevMan's
     per-study RD of 29/32 vs 13/13 is −0.09375 with SE 0.0730; ``PRPData-22-11.csv``, 7.3.1).
+
+    An OR or RR whose observed counts give a ratio of 0 or ∞ (no experimental events in any
+    study, say: metafor returns NA) is estimated with RevMan's correction instead, and the
+    result's ``note`` (:data:`UNESTIMABLE`) says so.
     """
     if measure not in MH_MEASURES:
         raise ValueError(f"Mantel-Haenszel pooling of {measure!r}; use one of OR, RR, RD")
+    if not correct_zero_cells and measure != "RD":
+        arm = _degenerate_arm(tables, measure)
+        if arm:
+            fallback = mantel_haenszel(tables, measure, correct_zero_cells=True)
+            return replace(fallback, note=UNESTIMABLE.format(measure=measure, arm=arm))
     work = tables
     if correct_zero_cells and measure != "RD":
         work = tables.subset(~tables.double_zero()).corrected(0.5)
@@ -162,6 +180,17 @@ def mantel_haenszel(tables: Tables, measure: str, *, correct_zero_cells: bool = 
     else:
         yi, vi = q_tables(tables, measure)
     return CommonEffect(float(est), float(np.sqrt(var)), _q(yi, vi, est), int(yi.size), yi, vi)
+
+
+def _degenerate_arm(tables: Tables, measure: str) -> str:
+    """What leaves the MH ratio of the observed counts at 0 or ∞ ("" when it is finite)."""
+    a, b, c, d = tables.ai, tables.bi, tables.ci, tables.di
+    if measure == "RR":
+        zero = {"no study has experimental events": a, "no study has control events": c}
+    else:  # OR: Σ a·d/n = 0 or Σ b·c/n = 0
+        zero = {"every study lacks experimental events or control non-events": a * d,
+                "every study lacks experimental non-events or control events": b * c}  # fmt: skip
+    return next((arm for arm, terms in zero.items() if not (terms > 0).any()), "")
 
 
 def peto(tables: Tables) -> CommonEffect:
