@@ -1,6 +1,7 @@
 # metafor on the two singular models found by make fuzz (2026-11-22); run by hand:
 #   Rscript tests/reference/fuzz_singular_models.R
-# Expected (metafor 3.8-1): the time model and every meta-regression stop with an error;
+# Expected (metafor 3.8-1): the time model and every meta-regression stop with an error, and
+# rma.mh of the last block gives NA;
 # the overall three-level model fits (values asserted in tests/unit/test_multilevel.py).
 suppressMessages(library(metafor))
 yi <- c(-1.5645571923148431, -1.1, 3.3295491136572135, 0, 0.07995748768473455, -1.1, 0, -3.267782013324874, -1.2706425103009038)
@@ -21,4 +22,22 @@ x <- c(1997, 2016, 2016)
 for (m in c("PM","DL","REML")) {
 r <- tryCatch(rma(yi, vi, mods=~x, method=m), error=function(e) e)
 print(m); if (inherits(r, "error")) print(conditionMessage(r)) else print(sprintf("%.12g", c(coef(r), r$se, r$tau2)))
+}
+
+# Mantel-Haenszel RR and OR with no experimental events in any study (make fuzz, 2026-11-22):
+# metafor gives NA for the estimate, its SE and CI; metareview falls back to RevMan's
+# zero-cell correction (tests/unit/test_mantel_haenszel.py).
+for (m in c("RR", "OR")) {
+r <- rma.mh(ai=c(0,0), n1i=c(2,1e6), ci=c(1e5,22), n2i=c(1e5,40), measure=m)
+print(m); print(c(coef(r), r$se))
+}
+
+# Trim-and-fill's side regression (yi on sqrt(vi)) with a variance of 7.61e-12 next to ~0.3
+# (an arm of 10^12 participants, found by probing): metareview's REML Fisher scoring looped
+# for ever (tr P² cancelled to 0). tau² by every estimator, asserted in test_engine.py:
+yi <- c(-1.5, -1.6999999999999997, -1.0999999999999996, -1.0)
+vi <- c(7.61e-12, 0.33640000000000014, 0.48042330083965057, 0.3089908408338597)
+for (m in c("REML","ML","EB","PM","DL","HE","SJ","HS")) {
+r <- rma(yi, vi, mods=~sqrt(vi), method=m)
+print(c(m, sprintf("%.12g", c(r$tau2, coef(r)))))
 }

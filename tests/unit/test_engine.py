@@ -126,3 +126,40 @@ def test_huge_k_counts_permutations_and_subsets_without_overflow():
     assert not api.permutation_test(yi, vi, mods=x, n_perm=20, seed=1).exact
     assert not api.permutation_test(yi, vi, n_perm=20, seed=1).exact
     assert len(api.gosh(yi, vi, tau2_method="DL", max_subsets=20, seed=1)) == 20
+
+
+# metafor 3.8-1, rma(yi, vi, mods = ~sqrt(vi), method = m): tests/reference/fuzz_singular_models.R
+DOMINANT_YI = [-1.5, -1.6999999999999997, -1.0999999999999996, -1.0]
+DOMINANT_VI = [7.61e-12, 0.33640000000000014, 0.48042330083965057, 0.3089908408338597]
+DOMINANT_TAU2 = {"SJ": 0.0273887470656} | dict.fromkeys(
+    ["REML", "ML", "EB", "PM", "DL", "HE", "HS"], 0.0
+)
+
+
+@pytest.mark.parametrize("method", sorted(DOMINANT_TAU2))
+def test_moderator_model_with_one_dominant_weight_ends_at_metafors_tau2(method):
+    """A variance of 7.61e-12 next to ~0.3 (an arm of 10^12 participants, trim-and-fill's
+    side regression): the expanded tr P² cancelled to 0 and REML Fisher scoring never ended."""
+    from metareview.stats.engine import _traces, weighted_fit
+    from metareview.stats.tau2 import estimate_tau2
+
+    vi = np.array(DOMINANT_VI)
+    X = np.column_stack([np.ones(4), np.sqrt(vi)])
+    fit = estimate_tau2(np.array(DOMINANT_YI), vi, X, method, "exact")
+    assert fit.converged and fit.tau2 == pytest.approx(DOMINANT_TAU2[method], abs=1e-11)
+    batch = make_batch(np.array(DOMINANT_YI), vi, X=X)
+    tr_p, tr_p2 = _traces(batch, weighted_fit(batch, np.array([1e-9])))
+    assert tr_p2[0] > 0 and tr_p[0] > 0
+
+
+def test_traces_by_entry_equal_the_expanded_form_when_nothing_cancels():
+    from metareview.stats.engine import _traces, _traces_by_entry, weighted_fit
+
+    rng = np.random.default_rng(3)
+    yi, vi = rng.normal(size=9), rng.uniform(0.05, 0.5, 9)
+    X = np.column_stack([np.ones(9), rng.normal(size=9), rng.normal(size=9)])
+    batch = make_batch(yi, vi, X=X)
+    fit = weighted_fit(batch, np.array([0.1]))
+    expanded = _traces(batch, fit)
+    by_entry = _traces_by_entry(batch.X[0], fit.w[0], fit.cov[0])
+    assert by_entry == pytest.approx((expanded[0][0], expanded[1][0]), rel=1e-12)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from metareview.stats.single import CANCELLED, pairwise_sum
+
 #: Convergence threshold on the change in tau² between iterations, relative to max(1, tau²)
 #: (metafor's default is 1e-5 absolute: ``convergence="metafor"``).
 THRESHOLD = 1e-12
@@ -164,4 +166,17 @@ def _traces(batch: Batch, fit: WeightedFit) -> tuple[np.ndarray, np.ndarray]:
         - 2 * np.trace(fit.cov @ B3, axis1=1, axis2=2)
         + np.einsum("bij,bji->b", AB2, AB2)
     )
+    cancelled = ~(tr_p2 > CANCELLED * w2.sum(axis=1))
+    for i in np.flatnonzero(cancelled):  # see single.CANCELLED
+        tr_p[i], tr_p2[i] = _traces_by_entry(batch.X[i], w[i], fit.cov[i])
     return tr_p, tr_p2
+
+
+def _traces_by_entry(X: np.ndarray, w: np.ndarray, cov: np.ndarray) -> tuple[float, float]:
+    """(tr P, tr P²) of one row from P = W − WX(XᵀWX)⁻¹XᵀW itself (k × k): the expanded
+    forms cancel when one weight dominates (a variance of 1e-12 next to 0.3, found by
+    probing trim-and-fill's side regression); absent studies have w = 0 and add nothing."""
+    wx = X * w[:, None]
+    p = -(wx @ cov @ wx.T)
+    p[np.diag_indices_from(p)] += w
+    return float(np.trace(p)), pairwise_sum((p * p).ravel())

@@ -183,6 +183,10 @@ def _fisher_scoring(batch: Batch, method: str, threshold: float | None) -> Tau2B
     return Tau2Batch(tau2, iterations, ~moving)
 
 
+#: Halvings of one negative Fisher step: 2⁻¹¹⁰⁰ takes any finite double to 0.
+HALVINGS = 1100
+
+
 def _update(old, adj, threshold, truncated):
     """One Fisher scoring update: ``(new, convergence limit, truncation count)``.
 
@@ -195,10 +199,13 @@ def _update(old, adj, threshold, truncated):
     negative = step < 0.0
     if negative.any():
         halve = truncated >= 2 if threshold is None else np.ones(old.shape, dtype=bool)
-        while (halve & negative).any():
+        for _ in range(HALVINGS):  # an infinite step never stops being negative
+            if not (halve & negative).any():
+                break
             adj = np.where(halve & negative, adj / 2, adj)
             step = old + adj
             negative = step < 0.0
+        step = np.where(halve & negative, 0.0, step)
     if threshold is not None:
         return step, threshold, truncated
     new = np.maximum(0.0, step)
