@@ -500,7 +500,7 @@ def _range_checks(v: dict, row, file: str, line: int) -> list[Problem]:
         vals = [v[f"{arm}_{c}"] for c in order]
         if vals != sorted(vals):
             bad(f"{arm}_{order[0]}", "min ≤ q1 ≤ median ≤ q3 ≤ max does not hold")
-        if present("scale_min") and present("scale_max"):
+        if present("scale_min") and present("scale_max") and v["scale_min"] < v["scale_max"]:
             for stat in ("mean", "median", "min", "max", "q1", "q3"):
                 col = f"{arm}_{stat}"
                 if present(col) and not v["scale_min"] <= v[col] <= v["scale_max"]:

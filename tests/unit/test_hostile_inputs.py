@@ -529,6 +529,8 @@ VARIANTS = {
                                  [FIB, "line 2", "'effect_ci_low'", "reversed or empty"]),
     "mean_off_scale": (_edit(CRPS, "4.1,1.9,", "1e308,1.9,"),
                        [CRPS, "line 2", "'exp_mean'", "outside the scale"]),
+    "scale_inverted": (_edit(CRPS, ",0,10,false,\n", ",10,0,false,\n"),
+                       [CRPS, "line 2", "'scale_min'", "must be below scale_max"]),
     # 11: encodings of every input
     "latin1_studies": (_rewrite(STUDIES, lambda b: b.replace(b"Synthetic A",
                                                              "Synthétic A".encode("latin-1"))),
@@ -581,6 +583,8 @@ def test_unseen_variant_is_refused_cleanly(review, name):
         assert fragment in message, f"{fragment!r} not in\n{message}"
     assert "Traceback" not in message and len(message) < 4000
     assert not (review / "results").exists()
+    if name == "scale_inverted":  # one message, not one per value "outside the scale 10–0"
+        assert "outside the scale" not in message
 
 
 def test_sd_that_overflows_is_excluded_with_a_reason(review):
