@@ -149,6 +149,15 @@ class TestForest:
         assert len(study_texts) == 40 and all(t.endswith(ELLIPSIS) for t in study_texts)
         p.draw()
 
+    def test_label_with_line_breaks_and_tabs_is_one_line(self):
+        # a quoted CSV cell may hold a line break (Alt+Enter in a spreadsheet)
+        effects, pooled = synthetic_analysis(2, seed=6, label="Synthetic\nA\r\n2001\tx ")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "Glyph 10 missing from font(s)" when measuring
+            labels = list(text_layers(forest_plot(effects, pooled))["label"])
+        assert labels.count("Synthetic A 2001 x") == 2
+        assert not any(c in t for t in labels for c in "\n\r\t")
+
     def test_height_helper_matches_the_plot(self):
         for k in (1, 3, 13):
             effects, pooled = synthetic_analysis(k, seed=k)

@@ -66,6 +66,7 @@ BODY_Y = 4.1  # centre of body row 0
 @lru_cache(maxsize=4096)
 def text_width_in(text: str, bold: bool = False, size: float = TEXT_PT) -> float:
     """Width of ``text`` in inches when set in DejaVu Sans at ``size`` points."""
+    text = one_line(text)
     if not text:
         return 0.0
     prop = FontProperties(family=FONT, size=size, weight="bold" if bold else "normal")
@@ -83,9 +84,16 @@ def truncate(text: str, max_in: float, bold: bool = False, size: float = TEXT_PT
     return text[:cut].rstrip() + ELLIPSIS
 
 
+def one_line(text) -> str:
+    """``text`` with every run of whitespace (a line break or tab in a label) as one space:
+    a figure row holds one line."""
+    return " ".join(str(text).split())
+
+
 def mpl_text(text: str) -> str:
-    """Escape ``$`` so Matplotlib never reads data strings as mathtext."""
-    return str(text).replace("$", r"\$")
+    """One line (:func:`one_line`), with ``$`` escaped so Matplotlib never reads data
+    strings as mathtext."""
+    return one_line(text).replace("$", r"\$")
 
 
 @dataclass(frozen=True)
