@@ -151,7 +151,7 @@ class TestForest:
 
     def test_label_with_line_breaks_and_tabs_is_one_line(self):
         # a quoted CSV cell may hold a line break (Alt+Enter in a spreadsheet)
-        effects, pooled = synthetic_analysis(2, seed=6, label="Synthetic\nA\r\n2001\tx ")
+        effects, pooled = synthetic_analysis(2, seed=6, label="Synthetic\nA\r\n2001\tx")
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no "Glyph 10 missing from font(s)" when measuring
             labels = list(text_layers(forest_plot(effects, pooled))["label"])

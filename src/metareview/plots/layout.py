@@ -13,6 +13,7 @@ layout does not depend on a screen or a renderer.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -84,10 +85,14 @@ def truncate(text: str, max_in: float, bold: bool = False, size: float = TEXT_PT
     return text[:cut].rstrip() + ELLIPSIS
 
 
+#: Line breaks and tabs (a label from a quoted CSV cell may hold them).
+BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+
+
 def one_line(text) -> str:
-    """``text`` with every run of whitespace (a line break or tab in a label) as one space:
-    a figure row holds one line."""
-    return " ".join(str(text).split())
+    """``text`` with each run of line breaks and tabs as one space: a figure row holds one
+    line (other spacing is kept)."""
+    return BREAKS.sub(" ", str(text))
 
 
 def mpl_text(text: str) -> str:
