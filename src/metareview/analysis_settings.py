@@ -175,18 +175,37 @@ def settings_for(
 
 
 def check_analyses_against(
-    table: pd.DataFrame, outcomes: pd.DataFrame, file: str = ANALYSES_FILE
+    table: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    file: str = ANALYSES_FILE,
+    outcome_dir: Path | str = "data/raw/outcomes",
 ) -> None:
-    """Every analyses.csv row of an analysed condition must name an outcome in its table."""
+    """Every analyses.csv row of an analysed condition must name an outcome in its table; a
+    row of a condition this run does not analyse must at least name an outcome file in
+    ``outcome_dir`` (a typo would otherwise change nothing, silently)."""
     if table.empty:
         return
     present = set(
         zip(outcomes["condition"].astype(str), outcomes["outcome"].astype(str), strict=True)
     )
     loaded = {condition for condition, _ in present}
+    kinds: dict = {}
+    if "data_kind" in outcomes:
+        for key, part in outcomes.groupby(["condition", "outcome"], sort=False):
+            kinds[(str(key[0]), str(key[1]))] = set(part["data_kind"].astype(str))
     problems = []
     for pos, row in table.iterrows():
         if str(row["condition"]) not in loaded:
+            if not (Path(outcome_dir) / f"{row['condition']}.csv").is_file():
+                problems.append(
+                    Problem(
+                        file,
+                        line_of(int(pos)),
+                        "condition",
+                        f"no condition '{row['condition']}': there is no "
+                        f"data/raw/outcomes/{row['condition']}.csv",
+                    )
+                )
             continue  # a condition this run does not analyse (config 'conditions')
         if (str(row["condition"]), str(row["outcome"])) not in present:
             problems.append(
@@ -197,8 +216,38 @@ def check_analyses_against(
                     f"no outcome '{row['outcome']}' in data/raw/outcomes/{row['condition']}.csv",
                 )
             )
+            continue
+        problems.extend(_kind_problems(row, kinds, file, int(pos)))
     if problems:
         raise InputError(problems)
+
+
+def _kind_problems(row, kinds: dict, file: str, pos: int) -> list[Problem]:
+    """A ``measure`` or ``pooling`` that no row of the outcome can take would change nothing,
+    silently: SMD for an outcome of events, MH pooling of means."""
+    have = kinds.get((str(row["condition"]), str(row["outcome"])))
+    if have is None or have == {"single_arm"}:  # no data_kind; nothing pooled anyway
+        return []
+    wanted = []
+    measure = str(row.get("measure", "") or "")
+    if measure:
+        family = "binary" if measure in BINARY_MEASURES else "continuous"
+        if "generic" not in have:  # generic rows carry their measure (RevMan's IV analyses)
+            wanted.append(("measure", f"{measure} is a {family} measure", family))
+    pooling = str(row.get("pooling", "") or "")
+    if pooling in ("MH", "Peto"):
+        wanted.append(("pooling", f"{pooling} pooling needs events per arm", "binary"))
+    return [
+        Problem(
+            file,
+            line_of(pos),
+            column,
+            f"{why}, but outcome '{row['outcome']}' of {row['condition']} has no {kind} rows "
+            f"(it has: {', '.join(sorted(have))})",
+        )  # fmt: skip
+        for column, why, kind in wanted
+        if kind not in have
+    ]
 
 
 def compute_effects_with_settings(
