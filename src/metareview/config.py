@@ -40,7 +40,7 @@ class StrictLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"aliases (*{event.anchor}) are not allowed in config.yaml; write the values out",
+                f"aliases (*{event.anchor}) are not allowed; write the values out",
                 event.start_mark,
             )
         return super().compose_node(parent, index)
@@ -79,8 +79,15 @@ def load_config_file(path: str | Path = CONFIG_FILE, source: str = CONFIG_FILE) 
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputError([Problem(source, None, None, f"not UTF-8 text ({err.reason})")]) from err
+    data = parse_yaml(text, source)
+    return {} if data is None else data
+
+
+def parse_yaml(text: str, source: str):
+    """``text`` read by :class:`StrictLoader`; a YAML error is an :class:`InputError` naming
+    ``source`` and the line, with the parser's own words (not its context dump)."""
     try:
-        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  (StrictLoader is safe)
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506  (StrictLoader is safe)
     except RecursionError as err:  # e.g. [[[[...]]]] thousands deep
         raise InputError(
             [Problem(source, None, None, "not valid YAML: nested too deeply")]
@@ -90,7 +97,6 @@ def load_config_file(path: str | Path = CONFIG_FILE, source: str = CONFIG_FILE) 
         line = mark.line + 1 if mark is not None else None
         what = getattr(err, "problem", None) or str(err)
         raise InputError([Problem(source, line, None, f"not valid YAML: {what}")]) from err
-    return {} if data is None else data
 
 
 def load_config(path: str | Path = CONFIG_FILE, overrides: dict | None = None) -> dict:

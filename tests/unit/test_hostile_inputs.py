@@ -529,6 +529,26 @@ VARIANTS = {
                                  [FIB, "line 2", "'effect_ci_low'", "reversed or empty"]),
     "mean_off_scale": (_edit(CRPS, "4.1,1.9,", "1e308,1.9,"),
                        [CRPS, "line 2", "'exp_mean'", "outside the scale"]),
+    "analyses_unknown_condition": (_write("data/raw/analyses.csv",
+                                          "condition,outcome,timepoint_weeks,model\n"
+                                          "crsp,pain_intensity,,common\n"),
+                                   ["data/raw/analyses.csv", "line 2", "'condition'",
+                                    "no condition 'crsp'"]),
+    "analyses_smd_for_events": (_write("data/raw/analyses.csv",
+                                       "condition,outcome,timepoint_weeks,measure\n"
+                                       "crps,responders,,SMD\n"),
+                                ["data/raw/analyses.csv", "line 2", "'measure'",
+                                 "SMD is a continuous measure", "no continuous rows"]),
+    "analyses_mh_for_means": (_write("data/raw/analyses.csv",
+                                     "condition,outcome,timepoint_weeks,pooling\n"
+                                     "crps,pain_intensity,,MH\n"),
+                              ["data/raw/analyses.csv", "line 2", "'pooling'",
+                               "needs events per arm", "no binary rows"]),
+    "prisma_alias_bomb": (_write("data/raw/prisma.yaml", "a: &a [x, x]\nb: [*a, *a]\n"),
+                          ["data/raw/prisma.yaml, line 2", "aliases (*a) are not allowed"]),
+    "prisma_duplicate_key": (_write("data/raw/prisma.yaml", "screened: 1\nscreened: 2\n"),
+                             ["data/raw/prisma.yaml, line 2",
+                              "key 'screened' appears twice (first on line 1)"]),
     "scale_inverted": (_edit(CRPS, ",0,10,false,\n", ",10,0,false,\n"),
                        [CRPS, "line 2", "'scale_min'", "must be below scale_max"]),
     # 11: encodings of every input
@@ -585,6 +605,8 @@ def test_unseen_variant_is_refused_cleanly(review, name):
     assert not (review / "results").exists()
     if name == "scale_inverted":  # one message, not one per value "outside the scale 10–0"
         assert "outside the scale" not in message
+    if name.startswith("prisma"):  # the parser's words, not its context dump or another file
+        assert "config.yaml" not in message and "<unicode string>" not in message
 
 
 def test_sd_that_overflows_is_excluded_with_a_reason(review):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from metareview.config import StrictLoader
+from metareview.config import parse_yaml
 from metareview.validation import InputError, Problem
 
 FILE = "data/raw/prisma.yaml"
@@ -85,12 +85,7 @@ def parse_prisma(text: str, n_studies: int | None, file: str = FILE) -> Prisma:
         Every problem: unknown or missing keys, non-counts, and each sum that does not add up,
         naming the boxes.
     """
-    try:
-        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  (safe: no aliases, no tags)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise InputError([Problem(file, line, None, f"not valid YAML: {err}")]) from err
+    data = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise InputError([Problem(file, None, None, "must be a mapping of PRISMA boxes")])
     lines = _key_lines(text)
