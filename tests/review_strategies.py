@@ -154,7 +154,7 @@ def study_rows(draw, max_studies: int) -> list[dict]:
 
 
 def _n(draw) -> int:
-    return draw(st.sampled_from([2, 3, 10, 40, 400, 100_000, 1_000_000]))
+    return draw(st.sampled_from([2, 3, 10, 40, 400, 100_000, 1_000_000, 10**9, 10**12]))
 
 
 @st.composite
