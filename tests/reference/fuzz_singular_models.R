@@ -41,3 +41,12 @@ for (m in c("REML","ML","EB","PM","DL","HE","SJ","HS")) {
 r <- rma(yi, vi, mods=~sqrt(vi), method=m)
 print(c(m, sprintf("%.12g", c(r$tau2, coef(r)))))
 }
+
+# A meta-regression invertible in floating point but rank deficient by qr's tolerance (make
+# fuzz, 2026-11-22): rma stops with "singular matrix 'a' in solve" for PM, REML and DL.
+yi <- c(0.0, 0.2054964137677286, 0.0); vi <- c(4.0, 0.09, 1.0000000000000625e-10)
+x <- c(1990, 1994, 1994)
+for (m in c("PM", "REML", "DL")) {
+r <- tryCatch(rma(yi, vi, mods=~x, method=m, test="knha"), error=function(e) e)
+print(m); print(if (inherits(r, "error")) conditionMessage(r) else coef(r))
+}

@@ -468,3 +468,16 @@ def test_mh_ratio_of_zero_is_estimated_with_revman_correction(tmp_path):
     assert row["pooling_method"] == "MH" and row["k"] == 2
     assert "not estimable from the observed counts" in row["note"]
     assert "Knapp–Hartung SE is (near) 0" not in row["note"]
+
+
+# make fuzz (2026-11-22): variances 4, 0.09 and 1.0000000000000625e-10 with years 1990, 1994,
+# 1994 left the weighted design invertible in floating point but rank deficient by metafor's
+# tolerance (rma: "singular matrix"); the row had a NaN Knapp–Hartung SE and no reason.
+def test_nearly_singular_metaregression_is_not_estimable_as_in_metafor(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.metaregression import SINGULAR
+
+    results = _run(_saved_review("metaregression_nearly_singular"), tmp_path)
+    table = read_table(results / "metaregression.csv")
+    rows = table[(table["condition"] == "a--b") & (table["timepoint_weeks"] == 0.1428571)]
+    assert len(rows) == 1 and rows.iloc[0]["note"] == SINGULAR and rows.iloc[0]["k"] == 3

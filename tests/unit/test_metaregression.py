@@ -109,3 +109,19 @@ def test_numerically_singular_design_gives_a_row_that_says_why(method):
     fit = meta_regression(yi, vi, [1997.0, 2016.0, 2016.0], tau2_method=method, ci_method="z")
     assert fit["k"] == 3 and fit["note"] == SINGULAR
     assert np.isnan([fit["slope"], fit["slope_se"], fit["tau2"], fit["r2"]]).all()
+
+
+def test_design_rank_deficient_by_metafors_tolerance_is_not_estimable():
+    """Invertible in floating point, singular for metafor's qr (tol 1e-7): metafor's rma stops
+    with "singular matrix" for PM, REML and DL (tests/reference/fuzz_singular_models.R)."""
+    from metareview.stats.metaregression import SINGULAR, rank_deficient
+
+    yi = np.array([0.0, 0.2054964137677286, 0.0])
+    vi = np.array([4.0, 0.09, 1.0000000000000625e-10])
+    x = np.array([1990.0, 1994.0, 1994.0])
+    assert rank_deficient(vi, np.column_stack([np.ones(3), x]))
+    for method in ("PM", "REML", "DL"):
+        row = meta_regression(yi, vi, x, tau2_method=method, ci_method="hksj")
+        assert row["note"] == SINGULAR and np.isnan(row["slope_se"])
+    # an ordinary design is not flagged
+    assert not rank_deficient(np.array([0.1, 0.2, 0.3]), np.column_stack([np.ones(3), x]))

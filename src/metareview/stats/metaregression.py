@@ -36,6 +36,22 @@ SINGULAR = (
 )
 
 
+#: metafor's rank tolerance: ``qr.solve``'s default ``tol``.
+RANK_TOL = 1e-7
+
+
+def rank_deficient(vi: np.ndarray, X: np.ndarray) -> bool:
+    """metafor's test of the weighted design √W·X (W = 1/vᵢ): a column whose part not
+    explained by the columns before it is below ``RANK_TOL`` of its norm (R's ``qr``, as
+    ``rma`` calls it through ``qr.solve``). An inverse may still exist in floating point
+    (variances 4, 0.09 and 1.0000000000000625e-10 with years 1990, 1994, 1994: found by
+    ``make fuzz``), but it is noise: a negative Q and a NaN Knapp–Hartung SE."""
+    weighted = X / np.sqrt(vi)[:, None]
+    r = np.linalg.qr(weighted, mode="r")
+    norms = np.linalg.norm(weighted, axis=0)
+    return bool(np.any(np.abs(np.diag(r)) < RANK_TOL * norms))
+
+
 def _not_estimable(k: int, n_missing: int) -> dict:
     """The row of a meta-regression that cannot be fitted: counts, and why."""
     numbers = ("intercept", "intercept_se", "slope", "slope_se", "slope_ci_low",
@@ -73,6 +89,8 @@ def meta_regression(
     if k < MIN_STUDIES or np.unique(x).size < 2:
         return None
     X = np.column_stack([np.ones(k), x])
+    if rank_deficient(vi, X):
+        return _not_estimable(k, int((~keep).sum()))
     try:
         fit_tau2 = estimate_tau2(yi, vi, X, tau2_method, convergence)
         fit = weighted_fit(yi, vi, X, fit_tau2.tau2)
