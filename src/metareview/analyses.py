@@ -8,7 +8,7 @@ import pandas as pd
 
 from metareview.analysis_settings import AnalysisSettings, settings_for
 from metareview.stats.options import FitOptions
-from metareview.stats.pooling import PooledResult, pool, wald_interval
+from metareview.stats.pooling import PooledResult, join_notes, pool, wald_interval
 from metareview.tables import ANALYSIS_KEYS, POOLED_COLUMNS, analysis_id, short_hash
 
 GROUP_KEYS = [*ANALYSIS_KEYS, "measure"]
@@ -94,15 +94,11 @@ def pool_analyses(
         result = pool_group(group, measure, s, conventions, convergence)
         row = result.to_dict()
         if ci_method == "hksj" and row["k"] > 1 and row["se"] <= 1e-9 * row["fe_se"]:
-            row["note"] = "; ".join(
-                n
-                for n in (
-                    row.get("note") or "",
-                    "all studies have the same estimate: the Knapp–Hartung SE is (near) 0, so "
-                    "the CI has zero width and p ≈ 0 (not evidence of certainty; see the "
-                    "common-effect CI)",
-                )
-                if n
+            row["note"] = join_notes(
+                row.get("note") or "",
+                "all studies have the same estimate: the Knapp–Hartung SE is (near) 0, so "
+                "the CI has zero width and p ≈ 0 (not evidence of certainty; see the "
+                "common-effect CI)",
             )
         row.update(
             condition=condition,

@@ -42,6 +42,7 @@ from scipy import stats
 from metareview.stats.glmm import fit_um_fs
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel
 from metareview.stats.multilevel import NotEstimable, fit_multilevel, time_covariate
+from metareview.stats.pooling import join_notes
 from metareview.stats.robust import CR2
 
 MULTILEVEL_COLUMNS = [
@@ -71,10 +72,6 @@ def _included(effects: pd.DataFrame) -> pd.DataFrame:
     if flag.dtype != bool:
         flag = flag.astype(str).str.lower().isin(["true", "1"])
     return effects[flag]
-
-
-def _join(*notes: str) -> str:
-    return "; ".join(n for n in notes if n)
 
 
 # --- multilevel ---------------------------------------------------------------------------
@@ -122,14 +119,14 @@ def multilevel_tables(
         note = f"{left_out} effect(s) at week 0 left out (ln 0 undefined)" if left_out else ""
         if keep.sum() < 3 or np.unique(x[keep]).size < 2:
             why = "time model needs at least 3 effects at 2 or more distinct times"
-            rows += _empty_rows(base, "time", terms, study[keep], _join(note, why))
+            rows += _empty_rows(base, "time", terms, study[keep], join_notes(note, why))
             continue
         X = np.column_stack([np.ones(keep.sum()), x[keep]])
         try:
             fit_t = fit_multilevel(yi[keep], vi[keep], study[keep], X, terms=terms, level=level)
         except NotEstimable as error:
             rows += _empty_rows(
-                base, "time", terms, study[keep], _join(note, _not_estimable("time", error))
+                base, "time", terms, study[keep], join_notes(note, _not_estimable("time", error))
             )
             continue
         rows += _model_rows(base, "time", fit_t, level, note)
@@ -167,7 +164,7 @@ def _model_rows(base: dict, model: str, fit, level: float, note: str) -> list[di
             "sigma2_effect": fit.sigma2_effect,
             "k_studies": fit.k_studies,
             "k_effects": fit.k_effects,
-            "note": _join(note, fit.note, why),
+            "note": join_notes(note, fit.note, why),
         }
         if cr2 is not None:
             r = cr2.contrast(np.eye(len(fit.terms))[i], float(fit.beta[i]), level)
@@ -306,7 +303,7 @@ def rare_events_table(
                 "ctl_n": int(n2.sum()),
                 "sparse": bool(few),
                 **mantel_haenszel_or(a, n1, c, n2, level),
-                "note": _join(
+                "note": join_notes(
                     fit.note,
                     f"{fit.k_dropped} double-zero stud{'y' if fit.k_dropped == 1 else 'ies'}"
                     " dropped (no information on the odds ratio)"

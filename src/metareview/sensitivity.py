@@ -19,6 +19,7 @@ import pandas as pd
 from metareview.jobs import SENSITIVITY_TABLES
 from metareview.stats import influence, metaregression, permutation, small_study, subgroups
 from metareview.stats.options import FitOptions
+from metareview.stats.pooling import join_notes
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,6 @@ def _numeric(values: pd.Series, column: str) -> np.ndarray:
             f"moderator {column!r} must be numeric; got {values[bad].iloc[0]!r} in studies.csv"
         )
     return number.to_numpy(dtype=float)
-
-
-def _join(*notes: str) -> str:
-    return "; ".join(n for n in notes if n)
 
 
 def run_sensitivity(
@@ -181,7 +178,7 @@ def _metaregression_row(rows, keys, yi, vi, values: pd.Series, column, opts, per
         return
     if fit["note"] != metaregression.SINGULAR:  # nothing to permute when it cannot be fitted
         fit["slope_p_perm"], note = perm.slope_p(yi, vi, x, opts, tuple(keys.values()), column)
-        fit["note"] = _join(fit["note"], note)
+        fit["note"] = join_notes(fit["note"], note)
     rows["metaregression"].append(keys | {"moderator": column} | fit)
 
 
@@ -234,7 +231,7 @@ def _study_rows(rows, keys, group: pd.DataFrame, opts: FitOptions) -> None:
     if yi.size >= 2:
         steps = influence.cumulative(yi, vi, opts)
         for step, ((sid, label, year), fit) in enumerate(zip(studies, steps, strict=True), 1):
-            note = _join(fit["note"], "" if pd.notna(year) else "year missing: ordered last")
+            note = join_notes(fit["note"], "" if pd.notna(year) else "year missing: ordered last")
             added = {"step": step, "added": sid, "label": label, "year": year}
             rows["cumulative"].append(keys | added | fit | {"note": note})
 
@@ -251,7 +248,7 @@ def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts, per
             keys
             | {"subgroup": column}
             | lv
-            | {"n_missing": n_missing, "note": _join(lv["note"], missing_note)}
+            | {"n_missing": n_missing, "note": join_notes(lv["note"], missing_note)}
         )
     if len(levels) >= 2:
         p_perm, perm_note = perm.subgroup_p(yi, vi, values.tolist(), opts, keys, column)
@@ -268,7 +265,7 @@ def _subgroup_rows(rows, keys, yi, vi, values: pd.Series, column: str, opts, per
                 "p_value": test.p_value,
                 "p_value_perm": p_perm,
                 "n_missing": n_missing,
-                "note": _join(test.note, missing_note, perm_note),
+                "note": join_notes(test.note, missing_note, perm_note),
             }
         )
 

@@ -115,9 +115,10 @@ def multilevel_course_plot(
         f"at {tick_label(0.0, measure)}."
     )
     condition, outcome = str(course["condition"].iloc[0]), str(course["outcome"].iloc[0])
+    null = float(drawn_natural(pd.Series([0.0]), ratio).iloc[0])
     p = (
         ggplot(points, aes("x", "y"))
-        + geom_hline(yintercept=float(drawn_natural(pd.Series([0.0]), ratio).iloc[0]), color=INK)
+        + geom_hline(yintercept=null, color=INK)
         + geom_ribbon(aes(ymin="lo", ymax="hi"), data=curve, fill=STUDY, alpha=0.18)
         + geom_line(aes(group="study_id"), color=NO_DATA, size=0.4)
         + geom_point(color=MUTED, fill=NO_DATA, size=1.8, alpha=0.9)
@@ -144,7 +145,6 @@ def multilevel_course_plot(
     if has_robust:
         p += geom_line(aes(y="rlo"), data=curve, color=STUDY, linetype="dashed", size=0.5)
         p += geom_line(aes(y="rhi"), data=curve, color=STUDY, linetype="dashed", size=0.5)
-    null = float(drawn_natural(pd.Series([0.0]), ratio).iloc[0])
     drawn = [null, *points["y"], *chosen["lo"], *chosen["hi"]]
     drawn += [v for c in ("y", "lo", "hi", "rlo", "rhi") for v in curve[c]]
     ticks = y_breaks(drawn, ratio)

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
-from metareview.stats.pooling import NAN, PooledResult, pool, wald_interval
+from metareview.stats.pooling import NAN, PooledResult, join_notes, pool, wald_interval
 
 #: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
 NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
@@ -98,12 +98,8 @@ def _common_result(fe, base: dict, method: str, model: str, level: float) -> Poo
         pi_low=NAN,
         pi_high=NAN,
         tau2=NAN if model == "common" else 0.0,
-        note=_joined(fe.note, note),
+        note=join_notes(fe.note, note),
     )
-
-
-def _joined(*notes: str) -> str:
-    return "; ".join(note for note in notes if note)
 
 
 def _inverse_variance(fe, base, measure, tau2_method, ci_method, level) -> PooledResult:
@@ -115,7 +111,7 @@ def _inverse_variance(fe, base, measure, tau2_method, ci_method, level) -> Poole
     kept = ("fe_estimate", "fe_se", "fe_ci_low", "fe_ci_high", "q", "q_df", "q_p")
     row.update({key: base[key] for key in kept})  # Q around the MH estimate, as rma.mh
     row["k"] = base["k"]
-    row["note"] = _joined(fe.note, row["note"])
+    row["note"] = join_notes(fe.note, row["note"])
     return PooledResult(**row, weights=re.weights)
 
 
@@ -147,7 +143,7 @@ def _dl_around(fe, base: dict, method: str, ci_method: str, level: float) -> Poo
         pi_low=pi_low,
         pi_high=pi_high,
         tau2=tau2,
-        note=_joined(
+        note=join_notes(
             fe.note, f"random effects, DL tau2 from Q around the {method} estimate; {NO_TAU2_CI}"
         ),
         weights=tuple(100 * wr / wr.sum()),

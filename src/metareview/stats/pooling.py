@@ -24,6 +24,11 @@ __all__ += ["wald_interval", "weighted_fit"]
 NAN = float("nan")
 
 
+def join_notes(*notes: str) -> str:
+    """The non-empty notes, joined by "; " (the separator of every `note` column)."""
+    return "; ".join(note for note in notes if note)
+
+
 @dataclass(frozen=True)
 class WeightedFit:
     """Coefficients of a weighted least-squares fit at a fixed tau²."""

@@ -25,7 +25,7 @@ from scipy import stats
 
 from metareview.stats.influence import fit_note
 from metareview.stats.options import FitOptions, resolve
-from metareview.stats.pooling import pool, weighted_fit
+from metareview.stats.pooling import join_notes, pool, weighted_fit
 from metareview.stats.tau2 import estimate_tau2
 
 #: Fewer studies than this and the tests have too little power to rule out small-study effects
@@ -341,6 +341,6 @@ def small_study_tests(
     if underpowered:
         notes.append(f"k = {k} < {MIN_STUDIES_FOR_POWER}: tests underpowered")
     row["underpowered"] = underpowered
-    row["note"] = "; ".join(n for n in notes if n)
+    row["note"] = join_notes(*notes)
     row["filled"] = filled
     return row
