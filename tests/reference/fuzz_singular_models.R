@@ -50,3 +50,9 @@ for (m in c("PM", "REML", "DL")) {
 r <- tryCatch(rma(yi, vi, mods=~x, method=m, test="knha"), error=function(e) e)
 print(m); print(if (inherits(r, "error")) conditionMessage(r) else coef(r))
 }
+
+# Mantel-Haenszel RD where only one table enters Q (the other has all events in both arms;
+# make fuzz, 2026-11-22): rma.mh gives Q = 0, p = 1, I2 = 0, H2 = 1 (k.yi = 1), asserted in
+# tests/unit/test_mantel_haenszel.py; metareview had Q = 79,284 on 0 df and an empty H2.
+r <- suppressWarnings(rma.mh(ai=c(400,1e5), n1i=c(400,1e5), ci=c(400,0), n2i=c(400,1e12), measure="RD"))
+print(sprintf("%.15g", c(coef(r), r$se, r$QE, r$QEp, r$I2, r$H2, r$k.yi)))

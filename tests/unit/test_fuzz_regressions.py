@@ -481,3 +481,17 @@ def test_nearly_singular_metaregression_is_not_estimable_as_in_metafor(tmp_path)
     table = read_table(results / "metaregression.csv")
     rows = table[(table["condition"] == "a--b") & (table["timepoint_weeks"] == 0.1428571)]
     assert len(rows) == 1 and rows.iloc[0]["note"] == SINGULAR and rows.iloc[0]["k"] == 3
+
+
+# make fuzz (2026-11-22, analyses.csv overrides): an MH risk difference of two tables, one
+# with all events in both arms, so only one enters Q: pooled.csv had Q = 79,284 on 0 df, an
+# empty H² and no reason for the empty τ² interval (rma.mh: Q = 0, H² = 1).
+def test_mh_with_one_table_in_q_has_metafor_heterogeneity_and_a_reason(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.binary_pooling import FEWER_THAN_TWO
+
+    results = _run(_saved_review("mh_one_table_in_q"), tmp_path)
+    row = read_table(results / "pooled.csv").iloc[0]
+    assert row["pooling_method"] == "MH" and row["k"] == 2 and row["measure"] == "RD"
+    assert (row["q"], row["q_df"], row["h2"], row["tau2"]) == (0.0, 0, 1.0, 0.0)
+    assert FEWER_THAN_TWO in row["note"]

@@ -118,3 +118,17 @@ def test_mh_ratio_of_zero_falls_back_to_revman_correction_with_a_note(measure):
         assert fe.note in row.note
     # a finite observed ratio is left alone
     assert mantel_haenszel(tables("synthetic_zero_cells"), measure).note == ""
+
+
+def test_one_table_in_q_gives_metafor_q_of_zero_and_h2_of_one():
+    """One of two tables has all events in both arms, so only one enters Q: rma.mh gives
+    Q = 0, p = 1, I² = 0 and H² = 1 (tests/reference/fuzz_singular_models.R). metareview gave
+    Q = 79,284 on 0 df and an empty H² (a review found by make fuzz)."""
+    t = Tables.from_counts([400, 1e5], [400, 1e5], [400, 0], [400, 1e12])
+    for model in ("common", "random"):
+        row = pool_binary(t, method="MH", measure="RD", model=model)
+        assert row.fe_estimate == pytest.approx(0.998003991816766, rel=1e-12)
+        assert row.fe_se == pytest.approx(9.97007581941478e-05, rel=1e-9)
+        assert (row.q, row.q_df, row.q_p, row.i2, row.h2) == (0.0, 0, 1.0, 0.0, 1.0)
+    assert row.tau2 == 0.0 and row.estimate == row.fe_estimate
+    assert "fewer than 2 estimable studies" in row.note

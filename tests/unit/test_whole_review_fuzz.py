@@ -30,7 +30,7 @@ from metareview.certainty.summary_of_findings import OVERFLOW_NOTE
 from metareview.effect_sizes import VI_FLOOR
 from metareview.io import read_table
 from metareview.plots.figure_names import forest_name
-from metareview.stats.binary_pooling import NO_TAU2_CI
+from metareview.stats.binary_pooling import FEWER_THAN_TWO, NO_TAU2_CI
 from metareview.validation import NUMBER
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -183,7 +183,8 @@ def check_review(root: Path, review: Review) -> None:
         expected = ALWAYS + (FROM_K2 if k >= 2 else []) + (FROM_K3 if k >= 3 else [])
         if row.get("model") == "common":  # analyses.csv: no τ², so no τ² CI, I² CI or PI
             expected = [c for c in expected if c not in COMMON_EMPTY]
-        if NO_TAU2_CI in str(row.get("note", "")):  # MH/Peto random effects, as RevMan
+        note = str(row.get("note", ""))
+        if NO_TAU2_CI in note or FEWER_THAN_TWO in note:  # MH/Peto random effects, as RevMan
             expected = [c for c in expected if c not in NO_INTERVAL]
         bad = [c for c in expected if not math.isfinite(float(row[c]))]
         assert not bad, f"{row['analysis_id']} (k = {k}): not finite: {bad}"

@@ -8,7 +8,9 @@ Q, and the summary is the inverse-variance estimate with weights 1/(vᵢ + τ²)
 interval (or HKSJ when asked). Another τ² estimator than DL pools the studies' (yᵢ, vᵢ) by
 inverse variance (:func:`metareview.stats.pooling.pool`; I² from τ², as RevMan Web's 2024
 methods), the MH estimate serving as the common effect and Q still computed around it (not
-confirmed on a real RevMan Web file). I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan).
+confirmed on a real RevMan Web file). I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan);
+with fewer than two tables in Q (the rest double-zero, or all events in both arms) Q = 0,
+I² = 0 and H² = 1 as ``rma.mh``, and a random-effects row is the common effect with τ² = 0.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from metareview.stats.pooling import NAN, PooledResult, join_notes, pool, wald_i
 
 #: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
 NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
+#: Why a random-effects MH/Peto row has tau² = 0 and no τ² or I² interval: fewer than two
+#: tables enter Q (the others have no events, or only events, in both arms, or V = 0 for Peto).
+FEWER_THAN_TWO = "fewer than 2 estimable studies: tau2 = 0, no CI for tau2 or I2"
 
 
 def _common(tables: Tables, method: str, measure: str, correct_zero_cells: bool):
@@ -62,7 +67,7 @@ def _common_columns(fe, k: int, measure, model, tau2_method, level) -> dict:
     common effect."""
     fe_low, fe_high, _ = wald_interval(fe.estimate, fe.se, level)
     df = max(fe.k_q - 1, 0)
-    q = fe.q
+    q = fe.q if df > 0 else 0.0  # as rma.mh: Q = 0, I² = 0, H² = 1 with < 2 tables in Q
     return dict(
         k=k,
         measure=measure,
@@ -72,7 +77,7 @@ def _common_columns(fe, k: int, measure, model, tau2_method, level) -> dict:
         q_df=df,
         q_p=float(stats.chi2.sf(q, df)) if df > 0 else 1.0,
         i2=max(0.0, 100 * (q - df) / q) if q > 0 and df > 0 else 0.0,
-        h2=q / df if df > 0 else NAN,
+        h2=q / df if df > 0 else 1.0,
         i2_ci_low=NAN,
         i2_ci_high=NAN,
         tau2_ci_low=NAN,
@@ -86,7 +91,7 @@ def _common_columns(fe, k: int, measure, model, tau2_method, level) -> dict:
 
 def _common_result(fe, base: dict, method: str, model: str, level: float) -> PooledResult:
     """The common effect in the summary columns (common model, or < 2 estimable studies)."""
-    note = f"{method} common effect" if model == "common" else "fewer than 2 estimable studies"
+    note = f"{method} common effect" if model == "common" else FEWER_THAN_TWO
     return PooledResult(
         **base,
         ci_method="z",
