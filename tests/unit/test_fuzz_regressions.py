@@ -495,3 +495,17 @@ def test_mh_with_one_table_in_q_has_metafor_heterogeneity_and_a_reason(tmp_path)
     assert row["pooling_method"] == "MH" and row["k"] == 2 and row["measure"] == "RD"
     assert (row["q"], row["q_df"], row["h2"], row["tau2"]) == (0.0, 0, 1.0, 0.0)
     assert FEWER_THAN_TWO in row["note"]
+
+
+# make fuzz (2026-11-22, analyses.csv overrides): an MH risk difference of k = 3 with one
+# double-zero table, so two tables enter the random-effects model: the prediction interval
+# was empty (t on k − 2 = 0 df) with no word on why.
+def test_mh_random_effects_on_two_tables_says_why_it_has_no_prediction_interval(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.binary_pooling import NO_PI
+
+    results = _run(_saved_review("mh_two_tables_in_model"), tmp_path)
+    pooled = read_table(results / "pooled.csv")
+    row = pooled[pooled["analysis_id"] == "fibromyalgia--nan0--w4"].iloc[0]
+    assert row["pooling_method"] == "MH" and row["k"] == 3 and row["q_df"] == 1
+    assert NO_PI in row["note"]

@@ -132,3 +132,21 @@ def test_one_table_in_q_gives_metafor_q_of_zero_and_h2_of_one():
         assert (row.q, row.q_df, row.q_p, row.i2, row.h2) == (0.0, 0, 1.0, 0.0, 1.0)
     assert row.tau2 == 0.0 and row.estimate == row.fe_estimate
     assert "fewer than 2 estimable studies" in row.note
+
+
+@pytest.mark.parametrize("tau2_method", ["DL", "REML"])
+def test_two_tables_in_the_random_effects_model_have_no_prediction_interval_and_say_why(
+    tau2_method,
+):
+    """k = 3, but one table has no events in either arm, so two enter Q and the random-effects
+    model: its PI would have k − 2 = 0 df. The row said nothing (a review found by make fuzz)."""
+    from metareview.stats.binary_pooling import NO_PI
+
+    t = Tables.from_counts([1e12, 0, 2], [1e12, 2, 2], [170, 0, 0], [400, 1e6, 10])
+    row = pool_binary(t, method="MH", measure="RD", tau2_method=tau2_method)
+    assert row.k == 3 and row.q_df == 1
+    assert np.isnan([row.pi_low, row.pi_high]).all()
+    assert np.isfinite([row.estimate, row.se, row.ci_low, row.ci_high]).all()
+    assert NO_PI in row.note
+    three = Tables.from_counts([1e12, 1, 2], [1e12, 2, 2], [170, 0, 0], [400, 1e6, 10])
+    assert NO_PI not in pool_binary(three, method="MH", measure="RD").note

@@ -10,10 +10,13 @@ inverse variance (:func:`metareview.stats.pooling.pool`; I² from τ², as RevMa
 methods), the MH estimate serving as the common effect and Q still computed around it (not
 confirmed on a real RevMan Web file). I² is (Q − df)/Q, H² = Q/df (as ``rma.mh`` and RevMan);
 with fewer than two tables in Q (the rest double-zero, or all events in both arms) Q = 0,
-I² = 0 and H² = 1 as ``rma.mh``, and a random-effects row is the common effect with τ² = 0.
+I² = 0 and H² = 1 as ``rma.mh``, and a random-effects row is the common effect with τ² = 0;
+with two tables in Q the random-effects model has no prediction interval, whatever k.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from scipy import stats
@@ -26,6 +29,12 @@ NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as Re
 #: Why a random-effects MH/Peto row has tau² = 0 and no τ² or I² interval: fewer than two
 #: tables enter Q (the others have no events, or only events, in both arms, or V = 0 for Peto).
 FEWER_THAN_TWO = "fewer than 2 estimable studies: tau2 = 0, no CI for tau2 or I2"
+#: Why a random-effects MH/Peto row of k ≥ 3 has no prediction interval: only two tables enter
+#: the model (its t distribution would have k − 2 = 0 degrees of freedom).
+NO_PI = (
+    "no prediction interval: only 2 studies enter the random-effects model "
+    "(the others have no events, or only events, in both arms)"
+)
 
 
 def _common(tables: Tables, method: str, measure: str, correct_zero_cells: bool):
@@ -58,8 +67,12 @@ def pool_binary(
     if model == "common" or fe.k_q < 2:
         return _common_result(fe, base, method, model, level)
     if tau2_method != "DL":
-        return _inverse_variance(fe, base, measure, tau2_method, ci_method, level)
-    return _dl_around(fe, base, method, ci_method, level)
+        result = _inverse_variance(fe, base, measure, tau2_method, ci_method, level)
+    else:
+        result = _dl_around(fe, base, method, ci_method, level)
+    if fe.k_q == 2 and result.k >= 3:  # the other tables are double-zero (Peto: V = 0)
+        result = replace(result, note=join_notes(result.note, NO_PI))
+    return result
 
 
 def _common_columns(fe, k: int, measure, model, tau2_method, level) -> dict:
