@@ -56,3 +56,11 @@ print(m); print(if (inherits(r, "error")) conditionMessage(r) else coef(r))
 # tests/unit/test_mantel_haenszel.py; metareview had Q = 79,284 on 0 df and an empty H2.
 r <- suppressWarnings(rma.mh(ai=c(400,1e5), n1i=c(400,1e5), ci=c(400,0), n2i=c(400,1e12), measure="RD"))
 print(sprintf("%.15g", c(coef(r), r$se, r$QE, r$QEp, r$I2, r$H2, r$k.yi)))
+
+# Binomial-normal GLMM (UM.FS) whose numerical Hessian at the optimum is exactly singular (arms
+# of 10^6 to 10^12 participants; make fuzz, 2026-11-22): rma.glmm stops with "Cannot fit ML
+# model"; metareview reports the SE not estimable (tests/unit/test_glmm.py), it raised
+# LinAlgError in rule analyse_repeated.
+ai <- c(0,0,0,1,792); n1i <- c(2,3,10,400,1e12); ci <- c(0,0,846,5474,1); n2i <- c(3,40,1e6,1e9,400)
+r <- tryCatch(rma.glmm(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, model="UM.FS"), error=function(e) e)
+if (inherits(r, "error")) print(conditionMessage(r)) else print(sprintf("%.10g", c(coef(r), r$se, r$tau2)))

@@ -509,3 +509,14 @@ def test_mh_random_effects_on_two_tables_says_why_it_has_no_prediction_interval(
     row = pooled[pooled["analysis_id"] == "fibromyalgia--nan0--w4"].iloc[0]
     assert row["pooling_method"] == "MH" and row["k"] == 3 and row["q_df"] == 1
     assert NO_PI in row["note"]
+
+
+# make fuzz (2026-11-22): the binomial-normal GLMM of arms of 10⁶ to 10¹² participants had an
+# exactly singular numerical Hessian at the optimum; rule analyse_repeated raised LinAlgError.
+def test_glmm_with_a_singular_hessian_is_a_row_that_says_why(tmp_path):
+    from metareview.io import read_table
+
+    results = _run(_saved_review("glmm_singular_hessian"), tmp_path)
+    rare = read_table(results / "rare_events.csv")
+    row = rare[(rare["outcome"] == "11") & (rare["timepoint_weeks"] == 4)].iloc[0]
+    assert "Hessian not positive definite" in row["note"]

@@ -108,3 +108,14 @@ def test_a_hessian_not_positive_definite_gives_a_note_not_a_silent_nan(monkeypat
     assert "Hessian not positive definite" in fit.note
     assert all(np.isnan([fit.estimate, fit.se, fit.ci_low, fit.ci_high, fit.p_value]))
     assert fit.k == 3
+
+
+def test_exactly_singular_hessian_is_reported_not_estimable():
+    """Arms of 10⁶ to 10¹² participants leave the numerical Hessian at the optimum exactly
+    singular: rule analyse_repeated raised LinAlgError (found by make fuzz). metafor's
+    rma.glmm stops with "Cannot fit ML model" (tests/reference/fuzz_singular_models.R)."""
+    fit = fit_um_fs([0, 0, 0, 1, 792], [2, 3, 10, 400, 1e12], [0, 0, 846, 5474, 1],
+                    [3, 40, 1e6, 1e9, 400])  # fmt: skip
+    assert (fit.k, fit.k_dropped) == (3, 2)
+    assert np.isnan([fit.estimate, fit.se, fit.ci_low]).all()
+    assert "Hessian not positive definite" in fit.note

@@ -250,7 +250,10 @@ def _fit(y1, n1, y2, n2, k, k_dropped, level, empty) -> GlmmResult:
     if abs(beta) > 20:
         return empty("odds ratio not estimable: the estimate diverges (separation)")
     hessian = _hessian(objective, np.array([beta, theta]), 1e-4)
-    variance = float(2 * np.linalg.inv(hessian)[0, 0])
+    try:
+        variance = float(2 * np.linalg.inv(hessian)[0, 0])
+    except np.linalg.LinAlgError:  # exactly singular (found by make fuzz)
+        variance = float("nan")
     if not (math.isfinite(variance) and variance > 0):
         # Found by make fuzz: a deviance flat or not convex at the optimum (numerically) has
         # no curvature-based standard error; the z interval would be NaN without a word.
