@@ -520,3 +520,15 @@ def test_glmm_with_a_singular_hessian_is_a_row_that_says_why(tmp_path):
     rare = read_table(results / "rare_events.csv")
     row = rare[(rare["outcome"] == "11") & (rare["timepoint_weeks"] == 4)].iloc[0]
     assert "Hessian not positive definite" in row["note"]
+
+
+# make fuzz (2026-11-22): an MH risk difference of k = 5 (empirical Bayes τ²) with one table
+# in Q: the empty prediction interval had no word on why.
+def test_mh_random_effects_on_one_table_says_why_it_has_no_prediction_interval(tmp_path):
+    from metareview.io import read_table
+    from metareview.stats.binary_pooling import FEWER_THAN_TWO
+
+    results = _run(_saved_review("mh_one_table_of_five"), tmp_path)
+    row = read_table(results / "pooled.csv").set_index("analysis_id").loc["x--10--w52"]
+    assert row["k"] == 5 and row["q_df"] == 0 and row["tau2"] == 0
+    assert FEWER_THAN_TWO in row["note"] and "no prediction interval" in row["note"]

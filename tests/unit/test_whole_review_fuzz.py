@@ -186,7 +186,7 @@ def check_review(root: Path, review: Review) -> None:
         note = str(row.get("note", ""))
         if NO_TAU2_CI in note or FEWER_THAN_TWO in note:  # MH/Peto random effects, as RevMan
             expected = [c for c in expected if c not in NO_INTERVAL]
-        if NO_PI in note:  # MH/Peto random effects with 2 tables in the model
+        if NO_PI in note or FEWER_THAN_TWO in note:  # < 3 tables in the MH/Peto model
             expected = [c for c in expected if c not in ("pi_low", "pi_high")]
         bad = [c for c in expected if not math.isfinite(float(row[c]))]
         assert not bad, f"{row['analysis_id']} (k = {k}): not finite: {bad}"

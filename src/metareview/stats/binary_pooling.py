@@ -26,9 +26,11 @@ from metareview.stats.pooling import NAN, PooledResult, join_notes, pool, wald_i
 
 #: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
 NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
-#: Why a random-effects MH/Peto row has tau² = 0 and no τ² or I² interval: fewer than two
+#: Why a random-effects MH/Peto row has tau² = 0 and no τ² or I² interval or PI: fewer than two
 #: tables enter Q (the others have no events, or only events, in both arms, or V = 0 for Peto).
-FEWER_THAN_TWO = "fewer than 2 estimable studies: tau2 = 0, no CI for tau2 or I2"
+FEWER_THAN_TWO = (
+    "fewer than 2 estimable studies: tau2 = 0, no CI for tau2 or I2, no prediction interval"
+)
 #: Why a random-effects MH/Peto row of k ≥ 3 has no prediction interval: only two tables enter
 #: the model (its t distribution would have k − 2 = 0 degrees of freedom).
 NO_PI = (
