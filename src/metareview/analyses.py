@@ -51,7 +51,7 @@ def pool_group(
         group["yi"].to_numpy(float), group["vi"].to_numpy(float), options, measure=measure
     )
     if s.model == "common" and result.k > 1:
-        note = "; ".join(x for x in ("common-effect model", result.note) if x)
+        note = join_notes("common-effect model", result.note)
         result = replace(
             result,
             ci_method="z",

@@ -22,7 +22,7 @@ from scipy import stats
 from metareview.stats import fast
 from metareview.stats.engine import Batch, make_batch, rows, weighted_fit
 from metareview.stats.options import FitOptions, resolve
-from metareview.stats.pooling import pool
+from metareview.stats.pooling import join_notes, pool
 from metareview.stats.summaries import (
     MAX_CELLS,
     estimate_rows,
@@ -173,7 +173,7 @@ def influence_columns(yi: np.ndarray, vi: np.ndarray, opts: FitOptions) -> dict:
     )  # NaN criteria count as not met, as metafor's NA
     note_i = "Knapp-Hartung factor 0 without this study: rstudent, dffits, dfbetas undefined"
     note_all = "Knapp-Hartung factor 0: cooks_d, cov_r undefined" if not vb > 0 else ""
-    notes = ["; ".join(filter(None, ["" if o else note_i, note_all])) for o in ok]
+    notes = [join_notes("" if o else note_i, note_all) for o in ok]
     return {
         "rstudent": rstudent,
         "dffits": dffits,
@@ -250,7 +250,7 @@ def without_high_risk(
         reason = "no study at high risk of bias: nothing excluded"
     else:
         reason = ""
-    row["note"] = "; ".join(filter(None, [reason, row["note"]]))
+    row["note"] = join_notes(reason, row["note"])
     return row
 
 
