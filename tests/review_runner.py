@@ -15,10 +15,9 @@ import contextlib
 import importlib.util
 from pathlib import Path
 
-from metareview.analysis_settings import check_analyses_against, read_analyses
-from metareview.certainty.inputs import check_certainty_inputs
 from metareview.config import check_config_columns, load_config
 from metareview.io import load_inputs
+from metareview.validation_cache import cross_file_checks
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
@@ -103,8 +102,7 @@ def run_review(root: Path) -> dict:
         config = load_config("config.yaml")
         raw = load_inputs(".", config["conditions"])
         check_config_columns(config, raw.studies)
-        check_analyses_against(read_analyses("."), raw.outcomes)
-        check_certainty_inputs(".", raw.studies)
+        cross_file_checks(".", config, raw)
     jobs, workflow_config = workflow_jobs(root)
     with contextlib.chdir(root):
         for job in jobs:

@@ -86,6 +86,18 @@ def validate_inputs(
     return conditions
 
 
+def cross_file_checks(root: str | Path, config: dict, raw) -> None:
+    """Checks between tables (run whenever every table is validated): ``analyses.csv``
+    against the outcomes, and the certainty inputs (``risk_of_bias.csv``, ``prisma.yaml``,
+    GRADE overrides), whose outcome names are checked only when every condition is loaded."""
+    from metareview.analysis_settings import check_analyses_against, read_analyses
+    from metareview.certainty.inputs import check_certainty_inputs
+
+    check_analyses_against(read_analyses(root), raw.outcomes)
+    every_condition = not config.get("conditions")
+    check_certainty_inputs(root, raw.studies, raw.outcomes if every_condition else None)
+
+
 def _validate(
     root: Path, config: dict, conditions: list[str] | None, cross_checks: Callable | None = None
 ) -> list[str]:

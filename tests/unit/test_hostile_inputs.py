@@ -384,9 +384,8 @@ def test_prisma_yaml_refuses_aliases_and_duplicate_keys():
 
 def validate_like_the_snakefile(root: Path) -> None:
     """config.yaml, every table of data/raw/ and the cross-file checks, as common.smk."""
-    from metareview.analysis_settings import check_analyses_against, read_analyses
-    from metareview.certainty.inputs import check_certainty_inputs
     from metareview.config import check_config_columns
+    from metareview.validation_cache import cross_file_checks
 
     cwd = os.getcwd()
     os.chdir(root)
@@ -394,8 +393,7 @@ def validate_like_the_snakefile(root: Path) -> None:
         config = load_config("config.yaml")
         raw = load_inputs(".", config["conditions"])
         check_config_columns(config, raw.studies)
-        check_analyses_against(read_analyses("."), raw.outcomes)
-        check_certainty_inputs(".", raw.studies)
+        cross_file_checks(".", config, raw)
     finally:
         os.chdir(cwd)
 

@@ -93,3 +93,46 @@ def test_a_bad_config_column_is_caught_from_the_record_path_too(review):
     validate_inputs(review, CONFIG, "code")
     with pytest.raises(InputError, match="not a column of data/raw/studies.csv"):
         validate_inputs(review, validate_config({"subgroups": ["nope"]}), "code")
+
+
+ROB_HEADER = "study_id,outcome,d1,d2,d3,d4,d5,overall\n"
+
+
+def _raw(review: Path, config: dict):
+    from metareview.io import load_inputs
+
+    return load_inputs(review, config.get("conditions") or None)
+
+
+def test_a_judgement_for_an_outcome_the_study_does_not_report_is_refused(review):
+    from metareview.validation_cache import cross_file_checks
+
+    (review / "data/raw/risk_of_bias.csv").write_text(
+        ROB_HEADER
+        + "syn-a,,low,low,low,low,low,low\n"
+        + "syn-a,pain_intensity,low,low,low,low,low,high\n"
+        + "syn-b,pain_intensty,low,low,low,low,low,high\n"
+    )
+    with pytest.raises(InputError) as error:
+        cross_file_checks(review, CONFIG, _raw(review, CONFIG))
+    text = str(error.value)
+    assert "1 problem" in text
+    assert "data/raw/risk_of_bias.csv, line 4, column 'outcome'" in text
+    assert "study 'syn-b' reports no outcome 'pain_intensty'" in text
+    assert "'pain_intensity'" in text  # the outcomes it does report
+
+
+def test_judgements_are_checked_against_outcomes_only_when_every_condition_is_loaded(review):
+    from metareview.validation_cache import cross_file_checks
+
+    (review / "data/raw/risk_of_bias.csv").write_text(
+        ROB_HEADER + "syn-a,pain_intensity,low,low,low,low,low,high\n"
+    )
+    cross_file_checks(review, CONFIG, _raw(review, CONFIG))  # reported: no problem
+    (review / "data/raw/risk_of_bias.csv").write_text(
+        ROB_HEADER + "syn-a,only_in_another_condition,low,low,low,low,low,high\n"
+    )
+    one = validate_config({"subgroups": ["route"], "conditions": ["crps"]})
+    cross_file_checks(review, one, _raw(review, one))  # another condition may report it
+    with pytest.raises(InputError, match="reports no outcome 'only_in_another_condition'"):
+        cross_file_checks(review, CONFIG, _raw(review, CONFIG))

@@ -17,7 +17,7 @@ from metareview.jobs import (
     unwritable_folders,
 )
 from metareview.validation import InputError
-from metareview.validation_cache import validate_inputs
+from metareview.validation_cache import cross_file_checks, validate_inputs
 
 #: SHA-256 prefixes of the package's parts; rules pass what they run as a params value, so
 #: a code change reruns exactly the rules that use the changed part.
@@ -30,22 +30,17 @@ try:
     config.clear()
     config.update(_validated)
 
-    def _cross_file_checks(raw):
-        """Checks between tables, run whenever the tables are validated in full."""
-        from metareview.analysis_settings import check_analyses_against, read_analyses
-        from metareview.certainty.inputs import check_certainty_inputs
-
-        check_analyses_against(read_analyses("."), raw.outcomes)
-        check_certainty_inputs(".", raw.studies)
-
-    # With data/raw/analyses.csv, an edited outcomes table revalidates every table (the
-    # analyses are checked against all outcomes).
+    # With data/raw/analyses.csv or risk_of_bias.csv, an edited outcomes table revalidates
+    # every table (both are checked against all outcomes).
     CONDITIONS = validate_inputs(
         ".",
         config,
         CODE["core"],
-        cross_checks=_cross_file_checks,
-        partial=not os.path.exists("data/raw/analyses.csv"),
+        cross_checks=lambda raw: cross_file_checks(".", config, raw),
+        partial=not any(
+            os.path.exists(f"data/raw/{name}.csv")
+            for name in ("analyses", "risk_of_bias")
+        ),
     )
 except InputError as error:
     sys.exit(str(error))

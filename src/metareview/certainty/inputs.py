@@ -1,8 +1,9 @@
 """Validation of the certainty inputs before any rule runs (called from ``common.smk``).
 
 Checks ``data/raw/risk_of_bias.csv``, ``data/raw/prisma.yaml``, the GRADE override columns of
-``data/raw/analyses.csv`` and the optional ``indirectness`` column of ``studies.csv``; every
-problem of every file is reported together.
+``data/raw/analyses.csv``, the optional ``indirectness`` column of ``studies.csv`` and, given
+the outcome tables, that every outcome named in ``risk_of_bias.csv`` is one its study reports;
+every problem of every file is reported together.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 
 from metareview.certainty.overrides import load_overrides
 from metareview.certainty.prisma import load_prisma
-from metareview.certainty.risk_of_bias import load_risk_of_bias
+from metareview.certainty.risk_of_bias import check_outcomes, load_risk_of_bias
 from metareview.validation import InputError, Problem, check_choice
 
 INDIRECTNESS = ("no", "serious", "very_serious")
@@ -30,8 +31,14 @@ def check_indirectness(studies: pd.DataFrame, file: str = "data/raw/studies.csv"
     return problems
 
 
-def check_certainty_inputs(root: Path | str, studies: pd.DataFrame) -> None:
-    """Raise :class:`InputError` listing every problem of the certainty inputs under ``root``."""
+def check_certainty_inputs(
+    root: Path | str, studies: pd.DataFrame, outcomes: pd.DataFrame | None = None
+) -> None:
+    """Raise :class:`InputError` listing every problem of the certainty inputs under ``root``.
+
+    With ``outcomes`` (every outcome row of the review), a risk-of-bias row naming an outcome
+    its study does not report is a problem too (it would silently match no analysis).
+    """
     problems = check_indirectness(studies)
     for load in (
         lambda: load_risk_of_bias(root, studies["study_id"].astype(str)),
@@ -42,6 +49,8 @@ def check_certainty_inputs(root: Path | str, studies: pd.DataFrame) -> None:
             load()
         except InputError as error:
             problems.extend(error.problems)
+    if outcomes is not None:
+        problems.extend(check_outcomes(root, outcomes))
     if problems:
         raise InputError(problems)
 
