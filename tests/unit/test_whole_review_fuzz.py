@@ -212,11 +212,15 @@ def check_review(root: Path, review: Review) -> None:
     assert "'=SUM" not in report and "&#x27;=SUM" not in report and "&#39;=SUM" not in report
     levels = {float(review.config.get("level", 0.95))}
     levels |= {float(a["level"]) for a in review.analyses if a.get("level")}
-    if 0.95 not in levels:  # every CI is named by its level
-        markdown = (root / "results/report.md").read_text(encoding="utf-8")
-        named = [n for n in ("[95% CI]", "(95% CI)", "model-based 95% CI", "robust 95% CI")
-                 if n in markdown]  # fmt: skip
-        assert not named, f"levels {sorted(levels)} but the report says {named}"
+    if 0.95 not in levels:  # every CI is named by its level, in the report and the figures
+        # The report may quote a source's "95% CI" (an input conversion); a figure never.
+        report = ("[95% CI]", "(95% CI)", "model-based 95% CI", "robust 95% CI", "95% PI")
+        shown = [(root / "results/report.md", report), (root / "results/report.html", report)]
+        shown += [(svg, ("95% CI", "95% PI")) for svg in sorted(root.rglob("results/**/*.svg"))]
+        for path, needles in shown:
+            text = path.read_text(encoding="utf-8")
+            named = [n for n in needles if n in text]
+            assert not named, f"levels {sorted(levels)} but {path.name} says {named}"
     assert not list(root.rglob("*.tmp")), "a temporary file was left behind"
 
 
