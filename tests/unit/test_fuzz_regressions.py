@@ -532,3 +532,11 @@ def test_mh_random_effects_on_one_table_says_why_it_has_no_prediction_interval(t
     row = read_table(results / "pooled.csv").set_index("analysis_id").loc["x--10--w52"]
     assert row["k"] == 5 and row["q_df"] == 0 and row["tau2"] == 0
     assert FEWER_THAN_TWO in row["note"] and "no prediction interval" in row["note"]
+
+
+# make fuzz (2026-11-23): level 0.5 (one analysis at 0.9) with nothing poolable: the overview's
+# heading named a 95% CI.
+def test_overview_of_a_review_with_nothing_pooled_names_the_configured_level(tmp_path):
+    results = _run(_saved_review("overview_level_nothing_pooled"), tmp_path)
+    overview = (results / "figures/overview.svg").read_text(encoding="utf-8")
+    assert "Estimate [50% CI]" in overview and "95% CI" not in overview

@@ -277,6 +277,15 @@ class TestOtherPlots:
         assert {"Empty condition", "no data", "Synthetic condition"} <= labels
         p.draw()
 
+    def test_overview_without_pooled_rows_names_the_configured_level(self):
+        # make fuzz (2026-11-23): level 0.5, nothing poolable: the heading said "95% CI".
+        _, a = synthetic_analysis(4, seed=30)
+        empty = pd.DataFrame([a]).iloc[0:0]
+        headings = set(text_layers(overview_plot(empty, ["crps"], level=0.5))["label"])
+        assert "Estimate [50% CI]" in headings and "Estimate [95% CI]" not in headings
+        level_90 = pd.DataFrame([a | {"level": 0.9}])  # rows with a level: their own level
+        assert "Estimate [90% CI]" in set(text_layers(overview_plot(level_90, level=0.5))["label"])
+
     def test_subgroup_loo_and_bubble(self):
         effects, pooled = synthetic_analysis(6, seed=40)
         sg = pd.DataFrame(

@@ -60,6 +60,7 @@ rule plot_overview:
     params:
         conditions=config["conditions"],
         review=config["review"],
+        level=config["level"],
         code=CODE_PLOTS,
     script:
         "../scripts/plot_overview.py"

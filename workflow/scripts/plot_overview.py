@@ -14,7 +14,9 @@ def main(smk) -> None:
     pooled = read_table(smk.input.pooled)
     studies = read_table(smk.input.studies)
     with use_labels(smk.params.get("review")):
-        _, plot = overview_figure(effects, pooled, studies, smk.params.conditions)
+        _, plot = overview_figure(
+            effects, pooled, studies, smk.params.conditions, level=smk.params.level
+        )
         save_svg(plot, smk.output[0])
     logging.info("wrote %s", smk.output[0])
 

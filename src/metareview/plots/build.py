@@ -115,8 +115,12 @@ def overview_figure(
     pooled: pd.DataFrame,
     studies: pd.DataFrame | None = None,
     conditions: list[str] | None = None,
+    level: float = 0.95,
 ) -> tuple[str, ggplot]:
-    """(file name, plot) of the overview: the main analysis of every condition."""
+    """(file name, plot) of the overview: the main analysis of every condition.
+
+    ``level`` (the configured confidence level) names the CI column when no condition has a
+    pooled row; otherwise the rows' own levels do."""
     studies = studies if studies is not None else pd.DataFrame()
     pooled = pooled.sort_values(KEYS, kind="mergesort").reset_index(drop=True)
     outcome_labels = outcome_label_map(effects)
@@ -134,7 +138,9 @@ def overview_figure(
             )
     return (
         overview_name(),
-        overview_plot(pooled, all_conditions, reasons=reasons, outcome_labels=outcome_labels),
+        overview_plot(
+            pooled, all_conditions, reasons=reasons, outcome_labels=outcome_labels, level=level
+        ),
     )
 
 

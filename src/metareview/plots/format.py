@@ -58,9 +58,9 @@ def level_percent(level, default: float = 0.95) -> str:
     return f"{100 * (default if is_missing(level) else float(level)):g}"
 
 
-def ci_heading(levels) -> str:
-    """``95% CI`` when every level is the same (0.95 when there is none), else ``CI``."""
-    percents = {level_percent(v) for v in levels} or {level_percent(None)}
+def ci_heading(levels, default: float = 0.95) -> str:
+    """``95% CI`` when every level is the same (``default`` when there is none), else ``CI``."""
+    percents = {level_percent(v) for v in levels} or {level_percent(None, default)}
     return f"{percents.pop()}% CI" if len(percents) == 1 else "CI"
 
 

@@ -86,6 +86,7 @@ def overview_plot(
     reasons: dict[str, str] | None = None,
     outcome_labels: dict[str, str] | None = None,
     title: str | None = None,
+    level: float = 0.95,
 ) -> ggplot:
     """Summary per condition (diamond for k ≥ 2, square for a single study) and "no data".
 
@@ -99,6 +100,9 @@ def overview_plot(
         condition → short reason shown for conditions without data.
     outcome_labels : dict, optional
         (condition, outcome) or outcome slug → display label.
+    level : float
+        The configured confidence level: names the CI column when no condition has a pooled
+        row (the rows' own levels do otherwise).
     """
     reasons = reasons or {}
     outcome_labels = outcome_labels or {}
@@ -124,7 +128,7 @@ def overview_plot(
         heading = block_heading(str(measure), bool(above), str(outcome))
         blocks.append((str(measure), bool(above), heading, part.sort_values("condition")))
 
-    ci_name = ci_heading(main.get("level", []))
+    ci_name = ci_heading(main.get("level", []), default=level)
     columns = [
         Column("label", "Condition", max_in=1.9),
         Column("outcome", "Outcome", max_in=2.4),
