@@ -235,7 +235,10 @@ def run_workflow_scripts(root: Path) -> tuple[Path, Path, Path]:
     load_script("plot_figures.py").main(plot_smk)
     overview = figures / "overview.svg"
     overview_smk = Smk(
-        common, Named([str(overview)]), {"conditions": []}, root / "logs/overview.log"
+        common,
+        Named([str(overview)]),
+        {"conditions": [], "level": 0.95},
+        root / "logs/overview.log",
     )
     load_script("plot_overview.py").main(overview_smk)
     html, md = root / "results/report.html", root / "results/report.md"
