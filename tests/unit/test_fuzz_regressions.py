@@ -540,3 +540,15 @@ def test_overview_of_a_review_with_nothing_pooled_names_the_configured_level(tmp
     results = _run(_saved_review("overview_level_nothing_pooled"), tmp_path)
     overview = (results / "figures/overview.svg").read_text(encoding="utf-8")
     assert "Estimate [50% CI]" in overview and "95% CI" not in overview
+
+
+# make fuzz, large profile (2026-11-23): a Peto odds ratio whose pooled log estimate (~2,500)
+# lies past a float's exp range; the GOSH figure's line crashed with OverflowError.
+def test_gosh_figure_of_a_ratio_past_exp_range_is_drawn(tmp_path):
+    from metareview.io import read_table
+
+    results = _run(_saved_review("gosh_ratio_overflow"), tmp_path)
+    pooled = read_table(results / "pooled.csv")
+    assert float(pooled["estimate"].astype(float).max()) > 709  # the case: e^estimate overflows
+    gosh = next((results / "figures").rglob("gosh_*.svg")).read_text(encoding="utf-8")
+    assert "lies outside the axis" in gosh

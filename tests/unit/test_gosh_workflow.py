@@ -5,6 +5,7 @@ import pandas as pd
 
 from metareview.gosh_analyses import TABLE_COLUMNS, gosh_table
 from metareview.plots.export import svg_bytes
+from metareview.plots.gosh import gosh_plot
 from metareview.plots.gosh_figures import gosh_figures
 from metareview.sensitivity import run_sensitivity
 from metareview.stats.options import FitOptions
@@ -71,3 +72,33 @@ def test_permutation_p_values_sit_beside_the_tests_and_follow_the_seed():
         abs(a["metaregression"].loc[0, "slope_p_perm"] - a["metaregression"].loc[0, "slope_p"])
         < 0.15
     )
+
+
+def gosh_subsets(estimates, measure="OR"):
+    """SYNTHETIC GOSH rows (one analysis) with the given subset estimates."""
+    n = len(estimates)
+    return pd.DataFrame(
+        {"condition": "crps", "outcome": "pain", "timepoint_weeks": 1.0, "measure": measure,
+         "subset": [f"s{i}" for i in range(n)], "k": 6, "q": 1.0, "i2": np.linspace(0, 60, n),
+         "h2": 1.0, "tau2": 0.0, "estimate": estimates}
+    )  # fmt: skip
+
+
+def test_gosh_ratio_beyond_exp_range_renders_and_says_what_is_off_the_axis():
+    # A Peto pooled log odds ratio of 837 (unbalanced arms of 1e9) beside random-effects
+    # subsets between -16 and 21: e^837 overflows a float (found by make fuzz, large profile).
+    subsets = gosh_subsets(np.linspace(-16.5, 21.7, 63))
+    plot = gosh_plot(subsets, "OR", pooled=837.0)
+    svg = svg_bytes(plot).decode()
+    assert "all-studies estimate" in plot.labels.subtitle and "outside" in plot.labels.subtitle
+    assert "inf" not in svg.lower().replace("information", "")
+    # Subsets beyond e^±700 are counted, not drawn at a wrong place.
+    wild = gosh_plot(gosh_subsets([0.1, 0.2, 750.0, -800.0, 0.3, 0.4, 0.5]), "RR", pooled=0.2)
+    assert "2 subsets" in wild.labels.subtitle
+    assert svg_bytes(wild).startswith(b"<?xml")
+
+
+def test_gosh_identical_estimates_render_on_both_scales():
+    for measure in ("OR", "MD"):
+        plot = gosh_plot(gosh_subsets([0.25] * 63, measure), measure, pooled=0.25)
+        assert svg_bytes(plot).startswith(b"<?xml")

@@ -22,7 +22,7 @@ from metareview.plots import (
     timecourse_plot,
 )
 from metareview.plots.export import svg_bytes
-from metareview.plots.format import experimental_favoured_above
+from metareview.plots.format import experimental_favoured_above, tick_label
 from metareview.plots.layout import ELLIPSIS
 from metareview.review_labels import use_labels
 from metareview.stats.pooling import pool
@@ -358,3 +358,9 @@ def test_multilevel_course_over_a_ten_thousandth_of_a_week_is_drawn():
     p.draw()
     y_scale = next(s for s in p.scales if "y" in s.aesthetics)
     assert len(y_scale.breaks) >= 2 and list(y_scale.minor_breaks) == []
+
+
+def test_tick_labels_of_ratios_past_a_floats_range_say_infinity():
+    assert tick_label(math.log(2.5), "OR") == "2.5"
+    assert tick_label(837.0, "OR") == "∞" and tick_label(-837.0, "RR") == "0"
+    assert tick_label(float("nan"), "MD") == ""

@@ -240,6 +240,8 @@ def wrap_title(text: str, width: int = 64) -> str:
 def tick_label(value: float, measure: str, minus: str = MINUS) -> str:
     """Axis tick text on the natural scale: ``0.1``, ``1``, ``10``, ``−2``."""
     v = to_natural(value, measure)
+    if not math.isfinite(v):  # an overflowing ratio (e^709+) or a missing value
+        return fmt_num(v, minus=minus)
     if abs(v - round(v)) < 1e-9:
         text = f"{round(v):d}"
     else:

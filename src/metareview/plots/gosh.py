@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from plotnine import (
     aes,
@@ -13,13 +14,18 @@ from plotnine import (
     labs,
     scale_x_continuous,
     scale_x_log10,
+    scale_y_continuous,
 )
 
-from metareview.plots.format import MEASURE_NAMES, is_ratio, tick_label
+from metareview.plots.breaks import linear_breaks, log_breaks, span_of
+from metareview.plots.format import MEASURE_NAMES, fmt_num, is_missing, is_ratio, tick_label
 from metareview.plots.theme import INK, STUDY, THEME
 
 #: GOSH plots are drawn for analyses with at least this many studies.
 GOSH_MIN_K = 6
+#: Ratio estimates beyond e^±700 (past a float's range near e^709) are not drawn.
+LOG_EDGE = 700.0
+I2_BREAKS = [0, 25, 50, 75, 100]
 
 
 def gosh_name(analysis_id: str) -> str:
@@ -40,28 +46,56 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
         The estimate of all studies, drawn as a vertical line.
     """
     ratio = is_ratio(measure)
-    df = subsets.assign(x=subsets["estimate"].map(math.exp) if ratio else subsets["estimate"])
-    k = int(df["k"].max())
-    n = len(df)
+    estimates = pd.to_numeric(subsets["estimate"], errors="coerce").astype(float)
+    drawable = np.isfinite(estimates) & ((estimates.abs() <= LOG_EDGE) if ratio else True)
+    df = subsets.loc[drawable].assign(
+        x=np.exp(estimates[drawable]) if ratio else estimates[drawable]
+    )
+    k = int(subsets["k"].max())
+    n = len(subsets)
     every = n == 2**k - 1
+    subtitle = (
+        f"{'all' if every else 'a random sample of'} {n:,} subsets of k = {k} studies"
+        "; each point is one random-effects fit"
+    )
+    off = n - len(df)
+    if off:
+        subtitle += f"\n{off:,} subset{'s' if off > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
+    shown = [float(x) for x in estimates[drawable]]
+    line = None if pooled is None or is_missing(pooled) else float(pooled)
+    if line is not None and ratio and abs(line) > LOG_EDGE:
+        subtitle += (
+            f"\nthe all-studies estimate (log {measure} {fmt_num(line)}) lies outside the axis"
+        )
+        line = None
+    if line is not None:
+        shown.append(line)
+    lo, hi = span_of(shown)
+    pad = 0.04 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    if ratio:
+        lo, hi = max(lo, -LOG_EDGE), min(hi, LOG_EDGE)
     p = (
         ggplot(df, aes("x", "i2"))
-        + geom_point(color=STUDY, alpha=min(0.6, max(0.05, 200 / n)), size=0.8, stroke=0)
+        + geom_point(color=STUDY, alpha=min(0.6, max(0.05, 200 / max(n, 1))), size=0.8, stroke=0)
         + labs(
             x=f"{MEASURE_NAMES.get(measure, measure)}{' (log scale)' if ratio else ''}",
             y="I² (%)",
             title=title or "GOSH plot",
-            subtitle=(
-                f"{'all' if every else 'a random sample of'} {n:,} subsets of k = {k} studies"
-                "; each point is one random-effects fit"
-            ),
+            subtitle=subtitle,
         )
+        + scale_y_continuous(limits=(0, 100), breaks=I2_BREAKS, minor_breaks=[])
         + THEME
     )
-    if pooled is not None:
-        p += geom_vline(xintercept=math.exp(pooled) if ratio else pooled, color=INK, size=0.5)
+    if line is not None:
+        p += geom_vline(xintercept=math.exp(line) if ratio else line, color=INK, size=0.5)
     if ratio:
-        p += scale_x_log10(labels=lambda xs: [tick_label(math.log(x), measure) for x in xs])
+        limits = (math.exp(lo), math.exp(hi))
+        breaks = log_breaks(*limits)
+        labels = [tick_label(math.log(b), measure) for b in breaks]
+        p += scale_x_log10(limits=limits, breaks=breaks, minor_breaks=[], labels=labels)
     else:
-        p += scale_x_continuous(labels=lambda xs: [tick_label(x, measure) for x in xs])
+        breaks = linear_breaks(lo, hi)
+        labels = [tick_label(b, measure) for b in breaks]
+        p += scale_x_continuous(limits=(lo, hi), breaks=breaks, minor_breaks=[], labels=labels)
     return p
