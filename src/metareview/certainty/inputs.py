@@ -40,17 +40,18 @@ def check_certainty_inputs(
     its study does not report is a problem too (it would silently match no analysis).
     """
     problems = check_indirectness(studies)
-    for load in (
-        lambda: load_risk_of_bias(root, studies["study_id"].astype(str)),
-        lambda: load_prisma(root, len(studies)),
-        lambda: load_overrides(root),
-    ):
+    judged = None
+    try:
+        judged = load_risk_of_bias(root, studies["study_id"].astype(str))
+    except InputError as error:
+        problems.extend(error.problems)
+    for load in (lambda: load_prisma(root, len(studies)), lambda: load_overrides(root)):
         try:
             load()
         except InputError as error:
             problems.extend(error.problems)
-    if outcomes is not None:
-        problems.extend(check_outcomes(root, outcomes))
+    if outcomes is not None:  # on a valid risk_of_bias.csv only: its own errors come first
+        problems.extend(check_outcomes(judged, outcomes))
     if problems:
         raise InputError(problems)
 

@@ -98,23 +98,22 @@ def load_risk_of_bias(root: Path | str, study_ids) -> pd.DataFrame | None:
     return tidy(frame)
 
 
-def check_outcomes(root: Path | str, outcomes: pd.DataFrame, file: str = FILE) -> list[Problem]:
-    """Rows naming an outcome that the study does not report in ``outcomes`` (every
-    ``data/raw/outcomes/*.csv`` row, with ``study_id`` and ``outcome``): such a judgement would
-    match no analysis and be ignored, so it is most likely a typo. One problem per row."""
-    path = Path(root) / FILE
-    if not present(path):
+def check_outcomes(
+    judged: pd.DataFrame | None, outcomes: pd.DataFrame, file: str = FILE
+) -> list[Problem]:
+    """Rows of ``judged`` (the table :func:`load_risk_of_bias` returns) naming an outcome that
+    the study does not report in ``outcomes`` (every ``data/raw/outcomes/*.csv`` row, with
+    ``study_id`` and ``outcome``): such a judgement would match no analysis and be ignored, so
+    it is most likely a typo. One problem per row."""
+    if judged is None:
         return []
-    frame = read_csv_text(path, FILE)
-    if "study_id" not in frame or "outcome" not in frame:
-        return []  # validate_risk_of_bias reports the missing column
     reported: dict[str, set[str]] = {}
     pairs = zip(outcomes["study_id"].astype(str), outcomes["outcome"].astype(str), strict=True)
     for sid, outcome in pairs:
         reported.setdefault(sid, set()).add(outcome)
     problems = []
-    lines = frame.attrs.get("lines", [i + 2 for i in range(len(frame))])
-    for line, sid, outcome in zip(lines, frame["study_id"], frame["outcome"], strict=True):
+    lines = judged.attrs.get("lines", [i + 2 for i in range(len(judged))])
+    for line, sid, outcome in zip(lines, judged["study_id"], judged["outcome"], strict=True):
         if outcome and sid in reported and outcome not in reported[sid]:
             listed = ", ".join(f"'{o}'" for o in sorted(reported[sid]))
             problems.append(
@@ -213,10 +212,10 @@ __all__ = [
     "JUDGEMENTS",
     "LEVELS",
     "NOT_ASSESSED",
+    "check_outcomes",
     "for_analysis",
     "from_studies",
     "judgements",
-    "check_outcomes",
     "load_risk_of_bias",
     "overall_lookup",
     "validate_risk_of_bias",
