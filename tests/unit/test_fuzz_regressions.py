@@ -552,3 +552,16 @@ def test_gosh_figure_of_a_ratio_past_exp_range_is_drawn(tmp_path):
     assert float(pooled["estimate"].astype(float).max()) > 709  # the case: e^estimate overflows
     gosh = next((results / "figures").rglob("gosh_*.svg")).read_text(encoding="utf-8")
     assert "lies outside the axis" in gosh
+
+
+# make fuzz, large profile (2026-11-23): Peto random effects on two tables, one with arms of
+# 10^12: the DL denominator Σw − Σw²/Σw cancelled to 0, so tau2 was inf and the estimate NaN.
+def test_peto_random_effects_with_a_dominant_table_is_finite(tmp_path):
+    import numpy as np
+
+    from metareview.io import read_table
+
+    results = _run(_saved_review("peto_random_dominant_table"), tmp_path)
+    row = read_table(results / "pooled.csv").iloc[0]
+    assert row["pooling_method"] == "Peto" and int(row["k"]) == 2
+    assert np.isfinite([float(row[c]) for c in ("estimate", "se", "tau2", "ci_low")]).all()

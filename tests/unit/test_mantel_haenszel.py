@@ -150,3 +150,20 @@ def test_two_tables_in_the_random_effects_model_have_no_prediction_interval_and_
     assert NO_PI in row.note
     three = Tables.from_counts([1e12, 1, 2], [1e12, 2, 2], [170, 0, 0], [400, 1e6, 10])
     assert NO_PI not in pool_binary(three, method="MH", measure="RD").note
+
+
+def test_peto_random_effects_with_one_dominant_table_has_a_finite_dl_tau2():
+    """Peto variances of 8e-12 (arms of 10^12) and 1.6e6 (10^9 next to 10): Σw − Σw²/Σw
+    cancelled to exactly 0, so τ² was ∞ and the estimate NaN (a review found by make fuzz,
+    large profile). tr P for k = 2 is exactly 2·w₁w₂/(w₁ + w₂)."""
+    from fractions import Fraction
+
+    t = Tables.from_counts([1e12, 53], [1e12, 1e9], [0, 8], [1e12, 10])
+    row = pool_binary(t, method="Peto", measure="OR", model="random", level=0.99)
+    fe = peto(t)
+    w1, w2 = (Fraction(1) / Fraction(float(v)) for v in fe.vi)
+    tau2 = (Fraction(float(fe.q)) - 1) / (2 * w1 * w2 / (w1 + w2))
+    assert row.tau2 == pytest.approx(float(tau2), rel=1e-12)
+    assert np.isfinite([row.estimate, row.se, row.ci_low, row.ci_high, row.p_value]).all()
+    wr = 1 / (fe.vi + row.tau2)
+    assert row.estimate == pytest.approx((wr * fe.yi).sum() / wr.sum(), rel=1e-12)

@@ -108,3 +108,11 @@ def test_shifting_every_effect_shifts_the_estimate(data, shift, method):
     moved = pool(y + shift, v, tau2_method=method)
     assert moved.estimate == pytest.approx(base.estimate + shift, abs=1e-7)
     assert moved.tau2 == pytest.approx(base.tau2, rel=1e-6, abs=1e-10)
+
+
+def test_trace_p_without_subtraction_equals_the_expanded_form_on_ordinary_weights():
+    from metareview.stats.single import trace_p
+
+    w = np.array([0.5, 2.0, 3.25, 10.0])
+    assert trace_p(w, w.sum()) == pytest.approx(w.sum() - (w**2).sum() / w.sum(), rel=1e-14)
+    assert trace_p(np.array([4.0]), 4.0) == 0.0  # k = 1

@@ -23,6 +23,7 @@ from scipy import stats
 
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
 from metareview.stats.pooling import NAN, PooledResult, join_notes, pool, wald_interval
+from metareview.stats.single import CANCELLED, trace_p
 
 #: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
 NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
@@ -139,7 +140,10 @@ def _dl_around(fe, base: dict, method: str, ci_method: str, level: float) -> Poo
     """DL τ² from Q around the MH/Peto estimate; inverse-variance random-effects summary."""
     q, df = base["q"], base["q_df"]
     w = 1 / fe.vi
-    tau2 = max(0.0, (q - df) / (w.sum() - (w**2).sum() / w.sum()))
+    tr_p = w.sum() - (w**2).sum() / w.sum()
+    if not tr_p > CANCELLED * w.sum():  # one table's weight dominates: see single.trace_p
+        tr_p = trace_p(w, w.sum())
+    tau2 = max(0.0, (q - df) / tr_p)
     wr = 1 / (fe.vi + tau2)
     est = float((wr * fe.yi).sum() / wr.sum())
     se = float(np.sqrt(1 / wr.sum()))
