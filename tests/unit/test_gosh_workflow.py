@@ -102,3 +102,11 @@ def test_gosh_identical_estimates_render_on_both_scales():
     for measure in ("OR", "MD"):
         plot = gosh_plot(gosh_subsets([0.25] * 63, measure), measure, pooled=0.25)
         assert svg_bytes(plot).startswith(b"<?xml")
+
+
+def test_gosh_dl_subsets_with_a_dominant_weight_are_finite():
+    frame = effects(6)
+    frame.loc[0, ["yi", "vi"]] = [400.0, 1e-12]
+    frame.loc[1, ["yi", "vi"]] = [-18.1, 1e5]
+    table = gosh_table(frame, FitOptions(tau2_method="DL"), seed=1)
+    assert np.isfinite(table[["tau2", "estimate"]].to_numpy(float)).all()

@@ -116,3 +116,15 @@ def test_trace_p_without_subtraction_equals_the_expanded_form_on_ordinary_weight
     w = np.array([0.5, 2.0, 3.25, 10.0])
     assert trace_p(w, w.sum()) == pytest.approx(w.sum() - (w**2).sum() / w.sum(), rel=1e-14)
     assert trace_p(np.array([4.0]), 4.0) == 0.0  # k = 1
+
+
+@pytest.mark.parametrize("tau2_method", ["DL", "REML", "PM", "SJ"])
+def test_one_weight_dwarfing_the_other_gives_a_finite_fit(tau2_method):
+    """Variances 1e-12 and 1e5 with effects 418 apart: Σw − Σw²/Σw cancelled to exactly 0, so
+    DL's τ² was ∞ and pool() raised ZeroDivisionError (found while fixing the Peto case that
+    make fuzz found). tr P for k = 2 is exactly 2·w₁w₂/(w₁ + w₂)."""
+    r = pool([400.0, -18.1], [1e-12, 1e5], tau2_method=tau2_method)
+    assert np.isfinite([r.estimate, r.se, r.tau2, r.ci_low, r.ci_high, r.q]).all()
+    if tau2_method == "DL":
+        w1, w2 = 1e12, 1e-5
+        assert r.tau2 == pytest.approx((r.q - 1) / (2 * w1 * w2 / (w1 + w2)), rel=1e-12)
