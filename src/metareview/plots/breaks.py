@@ -16,6 +16,8 @@ import numpy as np
 
 #: Mantissas of "nice" steps.
 STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+#: The widest log-scale value drawn on a ratio axis, ±700 (a float's exp() overflows past ~709).
+LOG_EDGE = 700.0
 #: Natural-scale multiples within a decade used on log axes, finest first.
 LOG_MULTIPLES = ((1, 2, 5), (1, 3), (1,))
 
@@ -130,7 +132,7 @@ def log_limits(values: Iterable, pad: float = 0.0) -> tuple[float, float]:
     logs = [math.log(v) for v in finite(values) if v > 0]
     llo, lhi = span_of(logs)
     extra = (lhi - llo) * pad
-    llo, lhi = max(llo - extra, -700.0), min(lhi + extra, 700.0)
+    llo, lhi = max(llo - extra, -LOG_EDGE), min(lhi + extra, LOG_EDGE)
     return math.exp(llo), math.exp(lhi)
 
 

@@ -20,7 +20,7 @@ from plotnine import (
 )
 from scipy import stats
 
-from metareview.plots.breaks import linear_breaks, log_breaks
+from metareview.plots.breaks import LOG_EDGE, linear_breaks, log_breaks
 from metareview.plots.forest import default_title
 from metareview.plots.format import (
     MEASURE_NAMES,
@@ -94,7 +94,7 @@ def funnel_plot(
         points = pd.concat([points, imputed[["yi", "sei", "kind"]]], ignore_index=True)
     se_max = float(points["sei"].max()) * 1.1
     reach = max(float(points["yi"].abs().max()), 2.576 * se_max) * 1.08
-    reach = min(reach, 700.0) if is_ratio(measure) else reach
+    reach = min(reach, LOG_EDGE) if is_ratio(measure) else reach
     regions = contour_polygons(se_max, reach)
 
     ratio = is_ratio(measure)

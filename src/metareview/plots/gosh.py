@@ -17,14 +17,12 @@ from plotnine import (
     scale_y_continuous,
 )
 
-from metareview.plots.breaks import linear_breaks, log_breaks, span_of
+from metareview.plots.breaks import LOG_EDGE, linear_breaks, log_breaks, log_limits, span_of
 from metareview.plots.format import MEASURE_NAMES, fmt_num, is_missing, is_ratio, tick_label
 from metareview.plots.theme import INK, STUDY, THEME
 
 #: GOSH plots are drawn for analyses with at least this many studies.
 GOSH_MIN_K = 6
-#: Ratio estimates beyond e^±700 (past a float's range near e^709) are not drawn.
-LOG_EDGE = 700.0
 I2_BREAKS = [0, 25, 50, 75, 100]
 
 
@@ -61,20 +59,13 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
     off = n - len(df)
     if off:
         subtitle += f"\n{off:,} subset{'s' if off > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
-    shown = [float(x) for x in estimates[drawable]]
     line = None if pooled is None or is_missing(pooled) else float(pooled)
     if line is not None and ratio and abs(line) > LOG_EDGE:
         subtitle += (
             f"\nthe all-studies estimate (log {measure} {fmt_num(line)}) lies outside the axis"
         )
         line = None
-    if line is not None:
-        shown.append(line)
-    lo, hi = span_of(shown)
-    pad = 0.04 * (hi - lo)
-    lo, hi = lo - pad, hi + pad
-    if ratio:
-        lo, hi = max(lo, -LOG_EDGE), min(hi, LOG_EDGE)
+    shown = list(estimates[drawable]) + ([] if line is None else [line])
     p = (
         ggplot(df, aes("x", "i2"))
         + geom_point(color=STUDY, alpha=min(0.6, max(0.05, 200 / max(n, 1))), size=0.8, stroke=0)
@@ -90,11 +81,13 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
     if line is not None:
         p += geom_vline(xintercept=math.exp(line) if ratio else line, color=INK, size=0.5)
     if ratio:
-        limits = (math.exp(lo), math.exp(hi))
+        limits = log_limits(np.exp(shown), pad=0.04)
         breaks = log_breaks(*limits)
         labels = [tick_label(math.log(b), measure) for b in breaks]
         p += scale_x_log10(limits=limits, breaks=breaks, minor_breaks=[], labels=labels)
     else:
+        lo, hi = span_of(shown)
+        lo, hi = lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)
         breaks = linear_breaks(lo, hi)
         labels = [tick_label(b, measure) for b in breaks]
         p += scale_x_continuous(limits=(lo, hi), breaks=breaks, minor_breaks=[], labels=labels)

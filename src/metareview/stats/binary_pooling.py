@@ -23,7 +23,7 @@ from scipy import stats
 
 from metareview.stats.mantel_haenszel import Tables, mantel_haenszel, peto
 from metareview.stats.pooling import NAN, PooledResult, join_notes, pool, wald_interval
-from metareview.stats.single import CANCELLED, trace_p
+from metareview.stats.single import mend_cancelled_trace
 
 #: Why the DL-around-MH/Peto model has no τ² or I² interval (RevMan gives none either).
 NO_TAU2_CI = "no CI for tau2 or I2 (Q is taken around the common estimate, as RevMan)"
@@ -140,9 +140,8 @@ def _dl_around(fe, base: dict, method: str, ci_method: str, level: float) -> Poo
     """DL τ² from Q around the MH/Peto estimate; inverse-variance random-effects summary."""
     q, df = base["q"], base["q_df"]
     w = 1 / fe.vi
-    tr_p = w.sum() - (w**2).sum() / w.sum()
-    if not tr_p > CANCELLED * w.sum():  # one table's weight dominates: see single.trace_p
-        tr_p = trace_p(w, w.sum())
+    sw = np.array([w.sum()])
+    (tr_p,) = mend_cancelled_trace(sw - (w**2).sum() / sw, w[None, :], sw)  # see engine._traces
     tau2 = max(0.0, (q - df) / tr_p)
     wr = 1 / (fe.vi + tau2)
     est = float((wr * fe.yi).sum() / wr.sum())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metareview.stats.single import CANCELLED, pairwise_sum, trace_p
+from metareview.stats.single import CANCELLED, mend_cancelled_trace, pairwise_sum
 
 #: Convergence threshold on the change in tau² between iterations, relative to max(1, tau²)
 #: (metafor's default is 1e-5 absolute: ``convergence="metafor"``).
@@ -152,9 +152,7 @@ def _traces(batch: Batch, fit: WeightedFit) -> tuple[np.ndarray, np.ndarray]:
     w2 = w**2
     if batch.intercept_only:
         sw, sw2 = w.sum(axis=1), w2.sum(axis=1)
-        tr_p = sw - sw2 / sw
-        for i in np.flatnonzero(~(tr_p > CANCELLED * sw)):  # cancelled, or k = 1 (tr P = 0)
-            tr_p[i] = trace_p(w[i], sw[i])
+        tr_p = mend_cancelled_trace(sw - sw2 / sw, w, sw)
         return tr_p, sw2 - 2 * (w2 * w).sum(axis=1) / sw + (sw2 / sw) ** 2
     if batch.one_moderator:
         B2, B3 = crossprod(batch, w2), crossprod(batch, w2 * w)

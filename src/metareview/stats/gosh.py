@@ -21,7 +21,7 @@ from scipy import stats
 from metareview.stats.colsum import colsum
 from metareview.stats.engine import make_batch, weighted_fit
 from metareview.stats.options import FitOptions
-from metareview.stats.single import CANCELLED, trace_p
+from metareview.stats.single import mend_cancelled_trace
 from metareview.stats.summaries import MAX_CELLS, estimate_tau2, typical_variance
 
 MAX_SUBSETS = 1_000_000
@@ -90,9 +90,7 @@ def _dl_chunk(yi, vi, m, present, k) -> dict:
     q = colsum(w * resid**2)
     sw2 = colsum(w**2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tr_p = sw - sw2 / sw
-        for j in np.flatnonzero(~(tr_p > CANCELLED * sw) & ~single):  # as engine._traces
-            tr_p[j] = trace_p(w[:, j], sw[j])
+        tr_p = mend_cancelled_trace(sw - sw2 / sw, w.T, sw)  # as engine._traces
         tau2 = np.where(single, 0.0, np.maximum(0.0, (q - (k - 1)) / tr_p))
         w_re = m / (v + tau2)
         estimate = colsum(w_re * y) / colsum(w_re)

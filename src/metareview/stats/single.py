@@ -97,6 +97,14 @@ def trace_p(w: np.ndarray, sw: float) -> float:
     return pairwise_sum(w * (before + after)) / sw
 
 
+def mend_cancelled_trace(tr_p: np.ndarray, w: np.ndarray, sw: np.ndarray) -> np.ndarray:
+    """``tr_p`` (Σw − Σw²/Σw of each row of ``w``, in place) with every entry that cancelled
+    below ``CANCELLED``·Σw (or k = 1, tr P = 0) summed again by :func:`trace_p`."""
+    for i in np.flatnonzero(~(tr_p > CANCELLED * sw)):
+        tr_p[i] = trace_p(w[i], sw[i])
+    return tr_p
+
+
 def fisher_scoring(y, v, method: str, tau2: float, threshold, rel: float, max_iter: int,
                    two: float = 2.0):  # fmt: skip
     """(tau², iterations, converged) from the start ``tau2``; see ``estimators``."""
