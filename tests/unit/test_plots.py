@@ -22,7 +22,7 @@ from metareview.plots import (
     timecourse_plot,
 )
 from metareview.plots.export import svg_bytes
-from metareview.plots.format import experimental_favoured_above, tick_label
+from metareview.plots.format import experimental_favoured_above, fmt_effect, fmt_num, tick_label
 from metareview.plots.layout import ELLIPSIS
 from metareview.review_labels import use_labels
 from metareview.stats.pooling import pool
@@ -244,6 +244,23 @@ class TestOtherPlots:
         assert type(x_scale).__name__ == "scale_x_log10"
         p.draw()
 
+    def test_funnel_of_a_ratio_beyond_the_floating_point_range_counts_what_is_not_drawn(self):
+        effects, pooled = synthetic_analysis(4, "OR", seed=11)
+        effects.loc[0, "yi"] = 800.0  # exp() overflows past e^709
+        pooled = pooled | {"estimate": 750.0, "ci_low": 700.5, "ci_high": 799.5}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no silent overflow to inf
+            p = funnel_plot(effects, pooled)
+        p.draw()
+        points = [lay.geom.data for lay in p.layers if type(lay.geom).__name__ == "geom_point"]
+        assert sorted(len(d) for d in points) == [0, 3]
+        assert all(np.isfinite(d["x"]).all() for d in points)
+        lines = [lay for lay in p.layers if type(lay.geom).__name__ == "geom_vline"]
+        assert len(lines) == 1  # the null line only; the estimate has no place on the axis
+        assert "1 point beyond e^±700 not drawn" in p.labels.subtitle
+        assert "the estimate lies outside the axis" in p.labels.subtitle
+        assert "(dashed line)" not in p.labels.subtitle
+
     def test_timecourse(self):
         rows = []
         for i, week in enumerate((0.0, 1.0, 4.0)):
@@ -364,3 +381,16 @@ def test_tick_labels_of_ratios_past_a_floats_range_say_infinity():
     assert tick_label(math.log(2.5), "OR") == "2.5"
     assert tick_label(837.0, "OR") == "∞" and tick_label(-837.0, "RR") == "0"
     assert tick_label(float("nan"), "MD") == ""
+
+
+def test_huge_and_tiny_ticks_and_numbers_are_written_in_scientific_notation():
+    assert tick_label(700.0, "OR") == "1e+304"  # not 305 digits
+    assert tick_label(-700.0, "OR") == "9.86e−305"  # not 0
+    assert tick_label(math.log(1e-10), "RR") == "1e−10"
+    assert (
+        tick_label(math.log(1e6), "OR") == "1e+06" and tick_label(math.log(1e5), "OR") == "100000"
+    )
+    assert tick_label(-2e6, "MD") == "−2e+06" and tick_label(-3.0, "MD") == "−3"
+    assert fmt_num(1.6e304) == "1.60e+304" and fmt_num(-2e9, minus="−") == "−2.00e+09"
+    assert fmt_num(999_999_999.123) == "999999999.12"
+    assert fmt_effect(750.0, 700.5, 799.5, "OR") == "∞ [1.67e+304, ∞]"

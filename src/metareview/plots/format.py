@@ -108,6 +108,12 @@ def as_bool(value) -> bool:
     return bool(value)
 
 
+#: From here on numbers are written in scientific notation: in text (``1.67e+12``) ...
+LARGE_NUMBER = 1e9
+#: ... and on axes (``1e+06``).
+LARGE_TICK = 1e6
+
+
 def fmt_num(value, digits: int = 2, minus: str = "-") -> str:
     """Fixed decimals with a chosen minus sign; empty string for missing values."""
     if is_missing(value):
@@ -115,6 +121,8 @@ def fmt_num(value, digits: int = 2, minus: str = "-") -> str:
     value = float(value)
     if math.isinf(value):
         return "∞" if value > 0 else f"{minus}∞"
+    if abs(value) >= LARGE_NUMBER:  # fixed decimals would print hundreds of spurious digits
+        return f"{value:.{digits}e}".replace("-", minus)
     text = f"{value:.{digits}f}"
     if text.lstrip("-").strip("0.") == "":  # avoid "-0.00"
         text = text.lstrip("-")
@@ -242,8 +250,12 @@ def tick_label(value: float, measure: str, minus: str = MINUS) -> str:
     v = to_natural(value, measure)
     if not math.isfinite(v):  # an overflowing ratio (e^709+) or a missing value
         return fmt_num(v, minus=minus)
-    if abs(v - round(v)) < 1e-9:
+    if abs(v) >= LARGE_TICK * (1 - 1e-12):  # exp(log(1e6)) is 999999.9999999995
+        text = f"{v:.2g}"  # 1e+06, not 1000000; 1e+300, not 301 digits
+    elif abs(v) < 1:
+        text = f"{v:.3g}"  # 0.5, 1e-05; e^-700 is 9.86e-305, not 0
+    elif abs(v - round(v)) < 1e-9:
         text = f"{round(v):d}"
     else:
-        text = f"{v:.3g}" if abs(v) < 1 else f"{v:.2g}"
+        text = f"{v:.2g}"
     return text.replace("-", minus)

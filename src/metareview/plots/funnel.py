@@ -100,14 +100,29 @@ def funnel_plot(
     ratio = is_ratio(measure)
     conv = np.exp if ratio else (lambda v: v)
     regions = regions.assign(x=conv(regions["x"]))
-    points = points.assign(x=conv(points["yi"]))
     est = float(pooled["estimate"])
     imputed_any = bool((points["kind"] != "Study").any())
+    # exp() overflows past e^709: a ratio beyond the axis' reach is counted, not drawn
+    off_axis = points["yi"].abs() > LOG_EDGE if ratio else pd.Series(False, index=points.index)
+    points = points[~off_axis]
+    points = points.assign(x=conv(points["yi"]))
+    draw_estimate = not (ratio and abs(est) > LOG_EDGE)
 
     subtitle = [
-        f"k = {int(pooled['k'])}; random-effects estimate (dashed line) "
+        f"k = {int(pooled['k'])}; random-effects estimate "
+        f"{'(dashed line) ' if draw_estimate else ''}"
         f"{fmt_effect(est, pooled['ci_low'], pooled['ci_high'], measure)}"
     ]
+    beyond = []
+    if off_axis.any():
+        n_off = int(off_axis.sum())
+        beyond.append(
+            f"{n_off} point{'s' if n_off > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
+        )
+    if not draw_estimate:
+        beyond.append("the estimate lies outside the axis")
+    if beyond:
+        subtitle.append("; ".join(beyond))
     tests = []
     if small_study is not None:
         ss = dict(small_study)
@@ -125,7 +140,11 @@ def funnel_plot(
             aes("x", "y", fill="region", group="layer"), data=regions, color="#9e9e9e", size=0.25
         )
         + geom_vline(xintercept=conv(0.0), color=INK, size=0.5)
-        + geom_vline(xintercept=conv(est), color=MUTED, size=0.5, linetype="dashed")
+        + (
+            [geom_vline(xintercept=conv(est), color=MUTED, size=0.5, linetype="dashed")]
+            if draw_estimate
+            else []
+        )
         + geom_point(
             data=points[points["kind"] != "Study"],
             fill="white",
