@@ -64,3 +64,15 @@ print(sprintf("%.15g", c(coef(r), r$se, r$QE, r$QEp, r$I2, r$H2, r$k.yi)))
 ai <- c(0,0,0,1,792); n1i <- c(2,3,10,400,1e12); ci <- c(0,0,846,5474,1); n2i <- c(3,40,1e6,1e9,400)
 r <- tryCatch(rma.glmm(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, model="UM.FS"), error=function(e) e)
 if (inherits(r, "error")) print(conditionMessage(r)) else print(sprintf("%.10g", c(coef(r), r$se, r$tau2)))
+
+# Two studies where one weight dwarfs the other (variances 1e-12 and 1e5, effects 418 apart;
+# found while fixing a make fuzz case, 2026-11-23). metafor 3.8-1 warns "Ratio of largest to
+# smallest sampling variance extremely large" and its numbers lose digits: QE 1.311057075
+# (exact: 1.7480761), DL tau2 31105.7075 and I2 23.73% (DL) / 27.22% (REML, tau2 37403.805).
+# metareview gives the exact values (Q 1.7480761, DL tau2 37403.805, I2 42.79%, H2 1.748),
+# asserted against Fractions in tests/unit/test_pooling.py: a deliberate deviation.
+yi <- c(400.0, -18.1); vi <- c(1e-12, 1e5)
+for (m in c("DL", "REML", "PM", "SJ")) {
+r <- rma(yi, vi, method=m)
+print(c(m, sprintf("%.15g", c(coef(r), r$se, r$tau2, r$QE, r$I2, r$H2))))
+}

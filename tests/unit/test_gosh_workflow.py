@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from metareview.gosh_analyses import TABLE_COLUMNS, gosh_table
 from metareview.plots.export import svg_bytes
@@ -9,6 +10,7 @@ from metareview.plots.gosh import gosh_plot
 from metareview.plots.gosh_figures import gosh_figures
 from metareview.sensitivity import run_sensitivity
 from metareview.stats.options import FitOptions
+from metareview.stats.pooling import pool
 
 
 def effects(k, condition="crps", seed=0):
@@ -109,4 +111,9 @@ def test_gosh_dl_subsets_with_a_dominant_weight_are_finite():
     frame.loc[0, ["yi", "vi"]] = [400.0, 1e-12]
     frame.loc[1, ["yi", "vi"]] = [-18.1, 1e5]
     table = gosh_table(frame, FitOptions(tau2_method="DL"), seed=1)
-    assert np.isfinite(table[["tau2", "estimate"]].to_numpy(float)).all()
+    assert np.isfinite(table[["tau2", "estimate", "i2", "h2"]].to_numpy(float)).all()
+    pair = table[table["k"] == 2].iloc[0]  # studies 1 and 2: I² and H² were 0 and NaN here
+    fit = pool([400.0, -18.1], [1e-12, 1e5], tau2_method="DL", ci_method="z")
+    assert pair["estimate"] == pytest.approx(fit.estimate, rel=1e-12)
+    assert (pair["i2"], pair["h2"]) == pytest.approx((fit.i2, fit.h2), rel=1e-12)
+    assert 40 < pair["i2"] < 45

@@ -1,5 +1,7 @@
 """Pooling: degenerate cases and invariants (metafor agreement is in test_reference_metafor.py)."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -124,7 +126,17 @@ def test_one_weight_dwarfing_the_other_gives_a_finite_fit(tau2_method):
     DL's τ² was ∞ and pool() raised ZeroDivisionError (found while fixing the Peto case that
     make fuzz found). tr P for k = 2 is exactly 2·w₁w₂/(w₁ + w₂)."""
     r = pool([400.0, -18.1], [1e-12, 1e5], tau2_method=tau2_method)
-    assert np.isfinite([r.estimate, r.se, r.tau2, r.ci_low, r.ci_high, r.q]).all()
+    assert np.isfinite([r.estimate, r.se, r.tau2, r.ci_low, r.ci_high, r.q, r.i2, r.h2]).all()
+    w1, w2 = (Fraction(1) / Fraction(v) for v in (1e-12, 1e5))
+    mean = (w1 * Fraction(400.0) + w2 * Fraction(-18.1)) / (w1 + w2)
+    q = w1 * (Fraction(400.0) - mean) ** 2 + w2 * (Fraction(-18.1) - mean) ** 2
+    typical = (w1 + w2) / (2 * w1 * w2)  # (k − 1)/tr P, tr P = 2·w₁w₂/(w₁ + w₂)
+    assert r.q == pytest.approx(float(q), rel=1e-12)
     if tau2_method == "DL":
-        w1, w2 = 1e12, 1e-5
-        assert r.tau2 == pytest.approx((r.q - 1) / (2 * w1 * w2 / (w1 + w2)), rel=1e-12)
+        assert r.tau2 == pytest.approx(float((q - 1) / (1 / typical)), rel=1e-12)
+    # (Σw)² − Σw² cancelled to 0 as well: s² was ∞, so I² = 0 and H² NaN whatever τ².
+    # metafor 3.8-1 gives other numbers here (tests/reference/fuzz_singular_models.R): its Q
+    # (1.311) and tr P lose digits; these are the exact ones.
+    tau2 = Fraction(r.tau2)
+    assert r.i2 == pytest.approx(float(100 * tau2 / (tau2 + typical)), rel=1e-12)
+    assert r.h2 == pytest.approx(float((tau2 + typical) / typical), rel=1e-12)

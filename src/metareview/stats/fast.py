@@ -171,8 +171,10 @@ def wald(estimate: float, se: float, level: float, df=None) -> tuple[float, floa
 def typical_variance(v: np.ndarray) -> float:
     """``summaries.typical_variance`` of one row."""
     w = 1.0 / v
-    sw = float(_sum(w))
-    return _div((v.size - 1.0) * sw, sw * sw - float(_sum(w * w)))
+    sw, sw2 = float(_sum(w)), float(_sum(w * w))
+    if v.size >= 2 and not sw - _div(sw2, sw) > single.CANCELLED * sw:
+        return (v.size - 1.0) / single.trace_p(w, sw)
+    return _div((v.size - 1.0) * sw, sw * sw - sw2)
 
 
 def summary(y: np.ndarray, v: np.ndarray, t: float, options: FitOptions, kernels=single):

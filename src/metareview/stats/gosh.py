@@ -21,7 +21,7 @@ from scipy import stats
 from metareview.stats.colsum import colsum
 from metareview.stats.engine import make_batch, weighted_fit
 from metareview.stats.options import FitOptions
-from metareview.stats.single import mend_cancelled_trace
+from metareview.stats.single import CANCELLED, mend_cancelled_trace
 from metareview.stats.summaries import MAX_CELLS, estimate_tau2, typical_variance
 
 MAX_SUBSETS = 1_000_000
@@ -90,11 +90,13 @@ def _dl_chunk(yi, vi, m, present, k) -> dict:
     q = colsum(w * resid**2)
     sw2 = colsum(w**2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tr_p = mend_cancelled_trace(sw - sw2 / sw, w.T, sw)  # as engine._traces
+        expanded = sw - sw2 / sw
+        tr_p = mend_cancelled_trace(expanded.copy(), w.T, sw)  # as engine._traces
         tau2 = np.where(single, 0.0, np.maximum(0.0, (q - (k - 1)) / tr_p))
         w_re = m / (v + tau2)
         estimate = colsum(w_re * y) / colsum(w_re)
-        s2 = (k - 1) * sw / (sw**2 - sw2)
+        # as summaries.typical_variance: (k − 1)/tr P where (Σw)² − Σw² cancels
+        s2 = np.where(expanded > CANCELLED * sw, (k - 1) * sw / (sw**2 - sw2), (k - 1) / tr_p)
         i2, h2 = 100 * tau2 / (tau2 + s2), (tau2 + s2) / s2
     return {
         "q": np.where(single, 0.0, q),

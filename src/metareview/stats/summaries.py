@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metareview.stats import dist, estimators
+from metareview.stats import dist, estimators, single
 from metareview.stats.engine import EXACT_XTOL, METAFOR_TOL, Batch, rows, weighted_fit
 from metareview.stats.options import FitOptions
 
@@ -62,11 +62,20 @@ def wald(estimate, se, level: float, df=None):
 
 
 def typical_variance(batch: Batch) -> np.ndarray:
-    """Higgins–Thompson typical within-study variance (k−1)Σw / ((Σw)² − Σw²), w = 1/v."""
+    """Higgins–Thompson typical within-study variance (k−1)Σw / ((Σw)² − Σw²), w = 1/v.
+
+    That is (k−1)/tr P. When one weight dwarfs the rest, (Σw)² − Σw² cancels (to 0: s² = ∞,
+    I² = 0 and H² NaN whatever τ²); those rows take (k−1)/tr P with tr P summed by
+    :func:`single.trace_p`, without a subtraction (see ``single.CANCELLED``).
+    """
     w = batch.m / batch.v
-    sw = w.sum(axis=1)
+    sw, sw2 = w.sum(axis=1), (w**2).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (batch.k - 1) * sw / (sw**2 - (w**2).sum(axis=1))
+        s2 = (batch.k - 1) * sw / (sw**2 - sw2)
+        cancelled = (batch.k >= 2) & ~(sw - sw2 / sw > single.CANCELLED * sw)
+    for i in np.flatnonzero(cancelled):
+        s2[i] = (batch.k[i] - 1) / single.trace_p(w[i], sw[i])
+    return s2
 
 
 def estimate_tau2(batch: Batch, options: FitOptions) -> estimators.Tau2Batch:
