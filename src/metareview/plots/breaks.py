@@ -136,5 +136,10 @@ def log_limits(values: Iterable, pad: float = 0.0) -> tuple[float, float]:
     return math.exp(llo), math.exp(lhi)
 
 
+def beyond_log_edge(count: int, noun: str) -> str:
+    """What a ratio axis leaves out: ``3 subsets beyond e^±700 not drawn``."""
+    return f"{count:,} {noun}{'s' if count > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
+
+
 def as_array(values) -> np.ndarray:
     return np.asarray(finite(values), dtype=float)

@@ -20,7 +20,7 @@ from plotnine import (
 )
 from scipy import stats
 
-from metareview.plots.breaks import LOG_EDGE, linear_breaks, log_breaks
+from metareview.plots.breaks import LOG_EDGE, beyond_log_edge, linear_breaks, log_breaks
 from metareview.plots.forest import default_title
 from metareview.plots.format import (
     MEASURE_NAMES,
@@ -94,10 +94,9 @@ def funnel_plot(
         points = pd.concat([points, imputed[["yi", "sei", "kind"]]], ignore_index=True)
     se_max = float(points["sei"].max()) * 1.1
     reach = max(float(points["yi"].abs().max()), 2.576 * se_max) * 1.08
-    reach = min(reach, LOG_EDGE) if is_ratio(measure) else reach
-    regions = contour_polygons(se_max, reach)
-
     ratio = is_ratio(measure)
+    reach = min(reach, LOG_EDGE) if ratio else reach
+    regions = contour_polygons(se_max, reach)
     conv = np.exp if ratio else (lambda v: v)
     regions = regions.assign(x=conv(regions["x"]))
     est = float(pooled["estimate"])
@@ -115,10 +114,7 @@ def funnel_plot(
     ]
     beyond = []
     if off_axis.any():
-        n_off = int(off_axis.sum())
-        beyond.append(
-            f"{n_off} point{'s' if n_off > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
-        )
+        beyond.append(beyond_log_edge(int(off_axis.sum()), "point"))
     if not draw_estimate:
         beyond.append("the estimate lies outside the axis")
     if beyond:

@@ -17,7 +17,14 @@ from plotnine import (
     scale_y_continuous,
 )
 
-from metareview.plots.breaks import LOG_EDGE, linear_breaks, log_breaks, log_limits, span_of
+from metareview.plots.breaks import (
+    LOG_EDGE,
+    beyond_log_edge,
+    linear_breaks,
+    log_breaks,
+    log_limits,
+    span_of,
+)
 from metareview.plots.format import MEASURE_NAMES, fmt_num, is_missing, is_ratio, tick_label
 from metareview.plots.theme import INK, STUDY, THEME
 
@@ -58,7 +65,7 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
     )
     off = n - len(df)
     if off:
-        subtitle += f"\n{off:,} subset{'s' if off > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
+        subtitle += f"\n{beyond_log_edge(off, 'subset')}"
     line = None if pooled is None or is_missing(pooled) else float(pooled)
     if line is not None and ratio and abs(line) > LOG_EDGE:
         subtitle += (
