@@ -100,6 +100,19 @@ def test_gosh_ratio_beyond_exp_range_renders_and_says_what_is_off_the_axis():
     assert svg_bytes(wild).startswith(b"<?xml")
 
 
+def test_gosh_subsets_without_a_fit_are_counted_as_such_not_as_off_the_axis():
+    # A subset whose tau² does not converge is reported with NaN (as metafor's NA); the
+    # subtitle said "beyond e^±700" for it, also on a mean-difference axis.
+    for measure in ("MD", "RR"):
+        plot = gosh_plot(gosh_subsets([0.1, np.nan, 0.3, 0.4, np.nan, 0.6, 0.7], measure), measure)
+        assert "2 subsets without a fit not drawn" in plot.labels.subtitle
+        assert "e^±" not in plot.labels.subtitle
+        assert svg_bytes(plot).startswith(b"<?xml")
+    both = gosh_plot(gosh_subsets([0.1, np.nan, 750.0, 0.4, 0.5, 0.6, 0.7], "OR"), "OR")
+    assert "1 subset without a fit" in both.labels.subtitle
+    assert "1 subset beyond e^±700" in both.labels.subtitle
+
+
 def test_gosh_identical_estimates_render_on_both_scales():
     for measure in ("OR", "MD"):
         plot = gosh_plot(gosh_subsets([0.25] * 63, measure), measure, pooled=0.25)

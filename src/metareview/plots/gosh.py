@@ -52,7 +52,9 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
     """
     ratio = is_ratio(measure)
     estimates = pd.to_numeric(subsets["estimate"], errors="coerce").astype(float)
-    drawable = np.isfinite(estimates) & ((estimates.abs() <= LOG_EDGE) if ratio else True)
+    i2 = pd.to_numeric(subsets["i2"], errors="coerce").astype(float)
+    fitted = np.isfinite(estimates) & np.isfinite(i2)
+    drawable = fitted & ((estimates.abs() <= LOG_EDGE) if ratio else True)
     df = subsets.loc[drawable].assign(
         x=np.exp(estimates[drawable]) if ratio else estimates[drawable]
     )
@@ -63,7 +65,10 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
         f"{'all' if every else 'a random sample of'} {n:,} subsets of k = {k} studies"
         "; each point is one random-effects fit"
     )
-    off = n - len(df)
+    unfitted = int((~fitted).sum())
+    if unfitted:
+        subtitle += f"\n{unfitted:,} subset{'s' if unfitted > 1 else ''} without a fit not drawn"
+    off = n - len(df) - unfitted
     if off:
         subtitle += f"\n{beyond_log_edge(off, 'subset')}"
     line = None if pooled is None or is_missing(pooled) else float(pooled)
