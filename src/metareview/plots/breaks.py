@@ -136,9 +136,14 @@ def log_limits(values: Iterable, pad: float = 0.0) -> tuple[float, float]:
     return math.exp(llo), math.exp(lhi)
 
 
+def not_drawn(count: int, noun: str, why: str) -> str:
+    """What a figure leaves out: ``3 subsets without a fit not drawn``."""
+    return f"{count:,} {noun}{'s' if count > 1 else ''} {why} not drawn"
+
+
 def beyond_log_edge(count: int, noun: str) -> str:
     """What a ratio axis leaves out: ``3 subsets beyond e^±700 not drawn``."""
-    return f"{count:,} {noun}{'s' if count > 1 else ''} beyond e^±{LOG_EDGE:.0f} not drawn"
+    return not_drawn(count, noun, f"beyond e^±{LOG_EDGE:.0f}")
 
 
 def as_array(values) -> np.ndarray:

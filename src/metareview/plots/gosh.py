@@ -23,6 +23,7 @@ from metareview.plots.breaks import (
     linear_breaks,
     log_breaks,
     log_limits,
+    not_drawn,
     span_of,
 )
 from metareview.plots.format import MEASURE_NAMES, fmt_num, is_missing, is_ratio, tick_label
@@ -67,8 +68,8 @@ def gosh_plot(subsets: pd.DataFrame, measure: str, *, pooled=None, title: str | 
     )
     unfitted = int((~fitted).sum())
     if unfitted:
-        subtitle += f"\n{unfitted:,} subset{'s' if unfitted > 1 else ''} without a fit not drawn"
-    off = n - len(df) - unfitted
+        subtitle += f"\n{not_drawn(unfitted, 'subset', 'without a fit')}"
+    off = int((fitted & ~drawable).sum())
     if off:
         subtitle += f"\n{beyond_log_edge(off, 'subset')}"
     line = None if pooled is None or is_missing(pooled) else float(pooled)
